@@ -259,3 +259,6 @@ endef
 define gomodver
 $(shell go list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' $(1) 2>/dev/null)
 endef
+
+# Each area of the project keeps its own targets in mk/<area>.mk.
+-include mk/*.mk
