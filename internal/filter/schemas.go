@@ -1,0 +1,60 @@
+package filter
+
+import (
+	"sort"
+	"strings"
+)
+
+// Schema URNs known without being told. The agency's extension URN is the configured default;
+// pass another with WithSchemas.
+const (
+	UserSchema           = "urn:ietf:params:scim:schemas:core:2.0:User"
+	GroupSchema          = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	EnterpriseUserSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	AxonExtensionSchema  = "urn:ietf:params:scim:schemas:extension:2.0:axon"
+)
+
+// DefaultSchemas are the URNs every parse knows.
+var DefaultSchemas = []string{UserSchema, GroupSchema, EnterpriseUserSchema, AxonExtensionSchema}
+
+// Option changes how Parse and ParsePath work.
+type Option func(*config)
+
+type config struct {
+	schemas []string
+}
+
+// WithSchemas adds schema URNs that qualified paths are matched against, longest first.
+func WithSchemas(urns ...string) Option {
+	return func(c *config) {
+		c.schemas = append(c.schemas, urns...)
+	}
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{schemas: append([]string(nil), DefaultSchemas...)}
+	for _, o := range opts {
+		o(c)
+	}
+	sort.SliceStable(c.schemas, func(i, j int) bool { return len(c.schemas[i]) > len(c.schemas[j]) })
+	return c
+}
+
+// splitURN splits a qualified token into its schema URN and the rest. ok is false when the
+// token is not qualified. A known URN wins (the longest one); otherwise the token is split at
+// its last colon, since attribute names hold no colon.
+func (c *config) splitURN(tok string) (urn, rest string, ok bool) {
+	if len(tok) < 4 || !strings.EqualFold(tok[:4], "urn:") {
+		return "", tok, false
+	}
+	for _, known := range c.schemas {
+		if len(tok) == len(known) && strings.EqualFold(tok, known) {
+			return known, "", true
+		}
+		if len(tok) > len(known) && tok[len(known)] == ':' && strings.EqualFold(tok[:len(known)], known) {
+			return known, tok[len(known)+1:], true
+		}
+	}
+	i := strings.LastIndexByte(tok, ':')
+	return tok[:i], tok[i+1:], true
+}
