@@ -48,8 +48,8 @@ func (c *Client) UpdateAppUserAttributes(ctx context.Context, appID string, set 
 			Title: a.Title, Type: a.Type, Description: a.Description,
 			Required:     boolPtr(a.Required),
 			ExternalName: a.ExternalName, ExternalNamespace: a.ExternalNamespace,
-			Scope:        "NONE",
-			Master:       &sdk.UserSchemaAttributeMaster{Type: "PROFILE_MASTER"},
+			Scope:  "NONE",
+			Master: &sdk.UserSchemaAttributeMaster{Type: "PROFILE_MASTER"},
 		}
 		if a.Required {
 			required = append(required, a.Name)
