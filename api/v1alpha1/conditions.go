@@ -1,0 +1,103 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Condition types. Each is True when the named thing is in the wanted state; Ready is True
+// when every other condition present is True.
+const (
+	// ConditionReady summarises the others; it is computed last.
+	ConditionReady = "Ready"
+	// ConditionOktaAuthenticated is True when the operator's Okta credentials are accepted.
+	ConditionOktaAuthenticated = "OktaAuthenticated"
+	// ConditionIssuerVerified is True when the org's authorization server is active and its
+	// issuer shares the org URL's host.
+	ConditionIssuerVerified = "IssuerVerified"
+	// ConditionOktaAppsConfigured is True when the OIDC app, its access policy and rule, the
+	// SAML app, its schema and its assignments are in the wanted state.
+	ConditionOktaAppsConfigured = "OktaAppsConfigured"
+	// ConditionProvisioningConnected is True once Okta has reached the SCIM server with a valid
+	// token from the OIDC app; False with ManualStepRequired until then.
+	ConditionProvisioningConnected = "ProvisioningConnected"
+	// ConditionScimServerAvailable is True when the SCIM server's Deployment has its desired
+	// replicas available.
+	ConditionScimServerAvailable = "ScimServerAvailable"
+	// ConditionScimAuthenticated is False when the SCIM server is rejecting Okta's tokens.
+	ConditionScimAuthenticated = "ScimAuthenticated"
+	// ConditionMappingSynced is True when a ScimUserMapping's attributes and mappings are in
+	// Okta as declared.
+	ConditionMappingSynced = "MappingSynced"
+)
+
+// Condition reasons. Positive reasons go with status True, the others with False or Unknown.
+const (
+	// ReasonSucceeded: the condition is True; for Ready, every other condition is True.
+	ReasonSucceeded = "Succeeded"
+	// ReasonReconciling: the operator has not yet observed the outcome (status Unknown).
+	ReasonReconciling = "Reconciling"
+	// ReasonReconcileFailed: the operator could not apply the wanted state; the message says
+	// which object and why.
+	ReasonReconcileFailed = "ReconcileFailed"
+	// ReasonInvalidSpec: the spec cannot be acted on; the message names the field to fix.
+	ReasonInvalidSpec = "InvalidSpec"
+
+	// ReasonInvalidCredentials: Okta rejected the API token or the service app's key.
+	ReasonInvalidCredentials = "InvalidCredentials"
+	// ReasonCredentialsSecretMissing: the credentials Secret or one of its keys is missing.
+	ReasonCredentialsSecretMissing = "CredentialsSecretMissing"
+	// ReasonOrgUnreachable: the Okta org did not answer.
+	ReasonOrgUnreachable = "OrgUnreachable"
+	// ReasonRateLimited: Okta answered 429; the operator waits until the limit resets.
+	ReasonRateLimited = "RateLimited"
+
+	// ReasonIssuerMismatch: an issuer does not match the org URL (IssuerVerified) or a token's
+	// issuer is not the expected one (ScimAuthenticated).
+	ReasonIssuerMismatch = "IssuerMismatch"
+	// ReasonAuthorizationServerInactive: the authorization server exists but is inactive.
+	ReasonAuthorizationServerInactive = "AuthorizationServerInactive"
+
+	// ReasonAppsOutOfSync: an Okta app, policy, rule, schema or assignment is not in the
+	// wanted state; the message names it.
+	ReasonAppsOutOfSync = "AppsOutOfSync"
+
+	// ReasonManualStepRequired: an Okta admin must switch provisioning on by hand; the
+	// message and status.manualStep give the exact values.
+	ReasonManualStepRequired = "ManualStepRequired"
+	// ReasonWaitingForFirstRequest: provisioning was switched on but Okta has not yet called.
+	ReasonWaitingForFirstRequest = "WaitingForFirstRequest"
+
+	// ReasonDeploymentAvailable: the SCIM server's pods are available (status True).
+	ReasonDeploymentAvailable = "DeploymentAvailable"
+	// ReasonDeploymentProgressing: the SCIM server's pods are starting or rolling out.
+	ReasonDeploymentProgressing = "DeploymentProgressing"
+	// ReasonDeploymentUnavailable: the rollout failed or pods stay unavailable.
+	ReasonDeploymentUnavailable = "DeploymentUnavailable"
+	// ReasonStoreUnreachable: the SCIM server cannot reach its database.
+	ReasonStoreUnreachable = "StoreUnreachable"
+	// ReasonMigrationFailed: the SCIM server could not migrate its database schema.
+	ReasonMigrationFailed = "MigrationFailed"
+
+	// ReasonTokensAccepted: the SCIM server accepts Okta's tokens (status True).
+	ReasonTokensAccepted = "TokensAccepted"
+	// ReasonInvalidSignature: a token's signature does not verify against the issuer's keys.
+	ReasonInvalidSignature = "InvalidSignature"
+	// ReasonTokenExpired: Okta sent an expired token.
+	ReasonTokenExpired = "TokenExpired"
+	// ReasonUnknownClient: a token came from another OIDC client than the operator's app.
+	ReasonUnknownClient = "UnknownClient"
+	// ReasonWrongAudience: a token's audience is not the configured one.
+	ReasonWrongAudience = "WrongAudience"
+)
