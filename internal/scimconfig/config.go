@@ -23,6 +23,10 @@ type Config struct {
 	MetricsAddress string `json:"metricsAddress,omitempty"`
 	// Database is sqlite:///path/to/file.db or a postgres:// URL.
 	Database string `json:"database"`
+	// DatabaseURLEnv, when set, names an environment variable whose value replaces Database
+	// when the file is loaded. The operator uses it for PostgreSQL, so the connection URL
+	// (which carries a password) stays in a Secret and out of the ConfigMap.
+	DatabaseURLEnv string `json:"databaseURLEnv,omitempty"`
 	// TLS, when both files are set, makes the SCIM API serve HTTPS.
 	TLS TLS `json:"tls,omitempty"`
 	// ExtensionSchema is the URN of the agency's user extension schema.

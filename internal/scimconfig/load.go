@@ -29,6 +29,13 @@ func Load(path string) (*Config, error) {
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
 	}
+	if c.DatabaseURLEnv != "" {
+		c.Database = os.Getenv(c.DatabaseURLEnv)
+		if c.Database == "" {
+			return nil, invalid("databaseURLEnv", "names the environment variable %s, which is empty or unset",
+				c.DatabaseURLEnv)
+		}
+	}
 	c.Default()
 	if err := c.Validate(); err != nil {
 		return nil, err

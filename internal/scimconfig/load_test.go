@@ -54,3 +54,26 @@ func TestLoad_DefaultsAndRejectsBadKeysByName(t *testing.T) {
 		})
 	}
 }
+
+func TestLoad_DatabaseURLEnvReplacesDatabase(t *testing.T) {
+	const env = "SCIMCONFIG_TEST_DATABASE_URL"
+	file := strings.Replace(goodConfig, "database: sqlite:///var/lib/scim/scim.db", "databaseURLEnv: "+env, 1)
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv(env, "")
+	if _, err := Load(path); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "databaseURLEnv") {
+		t.Fatalf("empty variable: error = %v, want one naming databaseURLEnv", err)
+	}
+
+	t.Setenv(env, "postgres://scim@127.0.0.1:5432/scim")
+	c, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Database != "postgres://scim@127.0.0.1:5432/scim" {
+		t.Errorf("Database = %q, want the variable's value", c.Database)
+	}
+}
