@@ -511,6 +511,21 @@ type OktaStatus struct {
 	// +listMapKey=kind
 	// +listMapKey=id
 	CreatedObjects []OktaObjectRef `json:"createdObjects,omitempty"`
+	// lastSyncTime is when the operator last read and repaired the Okta side. Between syncs
+	// (spec.okta.resyncPeriod) a reconcile makes no Okta call.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+	// syncedGeneration is the spec generation of the last Okta sync.
+	// +optional
+	SyncedGeneration int64 `json:"syncedGeneration,omitempty"`
+	// syncRequest echoes the scim.provisioning.dev/okta-sync-request annotation of the last
+	// Okta sync; changing the annotation asks for a sync now.
+	// +optional
+	SyncRequest string `json:"syncRequest,omitempty"`
+	// groupPushWaiting is true while group push mappings wait for ProvisioningConnected (Okta
+	// refuses them before provisioning is switched on).
+	// +optional
+	GroupPushWaiting bool `json:"groupPushWaiting,omitempty"`
 }
 
 // OktaObjectRef identifies one Okta object.

@@ -1,0 +1,39 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// ScimUserMapping condition types (Ready summarises them).
+const (
+	// ConditionSchemaSynced is True when the SAML app's user profile has every declared custom
+	// attribute with the declared title, type, required flag, external name and namespace.
+	ConditionSchemaSynced = "SchemaSynced"
+	// ConditionMappingsSynced is True when the Okta user -> app profile mapping carries every
+	// effective mapping's expression.
+	ConditionMappingsSynced = "MappingsSynced"
+)
+
+// ScimUserMapping condition reasons.
+const (
+	// ReasonBadgeIDRequired: the spec would drop or weaken the required badgeId attribute or
+	// its mapping; nothing is written to Okta until it is fixed.
+	ReasonBadgeIDRequired = "BadgeIDRequired"
+	// ReasonWaitingForAgency: the referenced AgencyProvisioning is missing or has no SAML app
+	// yet.
+	ReasonWaitingForAgency = "WaitingForAgency"
+	// ReasonOktaError: Okta refused or failed a request; the message says which and why.
+	ReasonOktaError = "OktaError"
+)

@@ -1,0 +1,337 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
+)
+
+// OktaFinalizer is set on AgencyProvisionings with deletionPolicy Delete, so the operator can
+// remove the Okta objects it created before the resource goes away.
+const OktaFinalizer = "scim.provisioning.dev/okta-cleanup"
+
+// AnnotationSyncRequest: changing its value asks for a full Okta sync now, instead of at the
+// next resync period.
+const AnnotationSyncRequest = "scim.provisioning.dev/okta-sync-request"
+
+// DefaultOktaResyncPeriod is how often the Okta side is re-read when the spec does not say.
+const DefaultOktaResyncPeriod = 10 * time.Minute
+
+// waitForManualStepInterval is how often the SCIM server's report is read while waiting for the
+// admin's manual step; it costs no Okta call.
+const waitForManualStepInterval = time.Minute
+
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+
+// OktaSync runs the Okta steps of an AgencyProvisioning reconcile: credentials, issuer, apps,
+// access policy, assignments, group push and the provisioning connection. The AgencyProvisioning
+// reconciler calls Reconcile and Finalize; OktaSync changes only ap.Status and the objects it
+// owns (the OIDC client Secret), and the caller patches the status once.
+type OktaSync struct {
+	Client client.Client
+	// NewOrg builds the Okta client from credentials (okta.Factory.NewOrg in the manager).
+	NewOrg okta.NewOrgFunc
+	// Reports reads the SCIM server's /report.
+	Reports ReportReader
+	// ResyncPeriod, when set, overrides spec.okta.resyncPeriod (tests, demos).
+	ResyncPeriod time.Duration
+	// ReportPollInterval is how often the report is read while waiting for the admin's manual
+	// step (default 1m).
+	ReportPollInterval time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// oktaScope carries one reconcile's state through the steps.
+type oktaScope struct {
+	ap       *scimv1alpha1.AgencyProvisioning
+	org      okta.Org
+	orgURL   *url.URL
+	serverID string
+	owner    string
+	// newSecret is the client secret Okta returned when it created the OIDC app.
+	newSecret string
+	// groups caches spec.okta.assignGroups resolved to Okta group ids (id -> name).
+	groups map[string]string
+}
+
+func (s *OktaSync) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *OktaSync) resync(ap *scimv1alpha1.AgencyProvisioning) time.Duration {
+	if s.ResyncPeriod > 0 {
+		return s.ResyncPeriod
+	}
+	if d := ap.Spec.Okta.ResyncPeriod.Duration; d > 0 {
+		return d
+	}
+	return DefaultOktaResyncPeriod
+}
+
+// Reconcile runs the Okta steps. A transient Okta failure is returned as an error (backoff);
+// a rate limit or an expected wait comes back as RequeueAfter. Conditions are always set.
+func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (ctrl.Result, error) {
+	if !ap.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	if err := s.ensureFinalizer(ctx, ap); err != nil {
+		return ctrl.Result{}, err
+	}
+
+	// Between resyncs, with nothing changed, only the SCIM server's report is read: no Okta call.
+	if !s.fullSyncDue(ap) {
+		return s.reconcileReport(ctx, ap, nil), nil
+	}
+
+	sc, res, err := s.newScope(ctx, ap)
+	if sc == nil {
+		return res, err
+	}
+
+	// Step 1: OktaAuthenticated.
+	if err := sc.org.CheckCredentials(ctx); err != nil {
+		return s.oktaFailure(ap, err)
+	}
+	setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionTrue,
+		scimv1alpha1.ReasonSucceeded, fmt.Sprintf("Okta accepted the %s for %s", sc.mode(ap), sc.orgURL.Host))
+
+	// Step 2: IssuerVerified.
+	if err := s.reconcileIssuer(ctx, sc); err != nil {
+		return s.oktaFailure(ap, err)
+	}
+
+	// Steps 3-6: apps, client secret, access policy and rule, assignments, group push.
+	if err := s.reconcileApps(ctx, sc); err != nil {
+		return s.oktaFailure(ap, err)
+	}
+
+	ap.Status.Okta.LastSyncTime = &metav1.Time{Time: s.now()}
+	ap.Status.Okta.SyncedGeneration = ap.Generation
+	ap.Status.Okta.SyncRequest = ap.Annotations[AnnotationSyncRequest]
+
+	// Step 7: ProvisioningConnected and ScimAuthenticated from the SCIM server's report.
+	return s.reconcileReport(ctx, ap, sc), nil
+}
+
+// fullSyncDue says whether this reconcile must read Okta: the spec changed, a sync was
+// requested, the resync period passed, or the last sync did not end with every Okta condition
+// True.
+func (s *OktaSync) fullSyncDue(ap *scimv1alpha1.AgencyProvisioning) bool {
+	st := ap.Status.Okta
+	switch {
+	case st.LastSyncTime == nil,
+		st.SyncedGeneration != ap.Generation,
+		st.SyncRequest != ap.Annotations[AnnotationSyncRequest],
+		s.now().Sub(st.LastSyncTime.Time) >= s.resync(ap),
+		st.GroupPushWaiting && provisioningConnected(ap):
+		return true
+	}
+	for _, t := range []string{
+		scimv1alpha1.ConditionOktaAuthenticated,
+		scimv1alpha1.ConditionIssuerVerified,
+		scimv1alpha1.ConditionOktaAppsConfigured,
+	} {
+		if !meta.IsStatusConditionTrue(ap.Status.Conditions, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// newScope reads the credentials Secret and builds the Okta client. A nil scope means stop:
+// the condition is set and the result says when to look again.
+func (s *OktaSync) newScope(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*oktaScope, ctrl.Result, error) {
+	u, err := okta.ParseOrgURL(ap.Spec.Okta.OrgURL)
+	if err != nil {
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
+			scimv1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.okta.orgURL: %v", err))
+		return nil, ctrl.Result{}, nil
+	}
+	creds, reason, msg := s.credentials(ctx, ap)
+	if reason != "" {
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, reason, msg)
+		return nil, ctrl.Result{RequeueAfter: time.Minute}, nil
+	}
+	org, err := s.NewOrg(ctx, creds)
+	if err != nil {
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
+			scimv1alpha1.ReasonInvalidCredentials, fmt.Sprintf("Secret %q cannot be used: %v",
+				ap.Spec.Okta.CredentialsSecretRef.Name, err))
+		return nil, ctrl.Result{RequeueAfter: time.Minute}, nil
+	}
+	serverID := ap.Spec.Okta.AuthorizationServerID
+	if serverID == "" {
+		serverID = "default"
+	}
+	return &oktaScope{
+		ap: ap, org: org, orgURL: u, serverID: serverID,
+		owner: fmt.Sprintf("%s/%s/%s", ap.Namespace, ap.Name, ap.UID),
+	}, ctrl.Result{}, nil
+}
+
+func (sc *oktaScope) mode(ap *scimv1alpha1.AgencyProvisioning) string {
+	if ap.Spec.Okta.CredentialsSecretRef.AuthMode == scimv1alpha1.OktaAuthModePrivateKey {
+		return "OAuth service app key"
+	}
+	return "API token"
+}
+
+// credentials reads the Secret; on failure it returns a condition reason and message that name
+// the Secret and the missing key, never a value.
+func (s *OktaSync) credentials(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (okta.Credentials, string, string) {
+	ref := ap.Spec.Okta.CredentialsSecretRef
+	var sec corev1.Secret
+	err := s.Client.Get(ctx, types.NamespacedName{Namespace: ap.Namespace, Name: ref.Name}, &sec)
+	if apierrors.IsNotFound(err) {
+		return okta.Credentials{}, scimv1alpha1.ReasonCredentialsSecretMissing,
+			fmt.Sprintf("Secret %q (spec.okta.credentialsSecretRef) does not exist in namespace %q", ref.Name, ap.Namespace)
+	}
+	if err != nil {
+		return okta.Credentials{}, scimv1alpha1.ReasonCredentialsSecretMissing,
+			fmt.Sprintf("Secret %q cannot be read: %v", ref.Name, err)
+	}
+	creds := okta.Credentials{OrgURL: ap.Spec.Okta.OrgURL}
+	need := []string{scimv1alpha1.CredentialsKeyAPIToken}
+	if ref.AuthMode == scimv1alpha1.OktaAuthModePrivateKey {
+		need = []string{scimv1alpha1.CredentialsKeyClientID, scimv1alpha1.CredentialsKeyPrivateKey}
+		creds.ClientID = string(sec.Data[scimv1alpha1.CredentialsKeyClientID])
+		creds.PrivateKey = string(sec.Data[scimv1alpha1.CredentialsKeyPrivateKey])
+		creds.KeyID = string(sec.Data[scimv1alpha1.CredentialsKeyKeyID])
+		creds.Scopes = okta.DefaultScopes
+		if scopes := strings.Fields(string(sec.Data[okta.SecretKeyScopes])); len(scopes) > 0 {
+			creds.Scopes = scopes
+		}
+	} else {
+		creds.APIToken = string(sec.Data[scimv1alpha1.CredentialsKeyAPIToken])
+	}
+	for _, k := range need {
+		if len(sec.Data[k]) == 0 {
+			return okta.Credentials{}, scimv1alpha1.ReasonCredentialsSecretMissing,
+				fmt.Sprintf("Secret %q has no key %q, needed for authMode %s", ref.Name, k, authModeOf(ref))
+		}
+	}
+	return creds, "", ""
+}
+
+func authModeOf(ref scimv1alpha1.OktaCredentialsRef) scimv1alpha1.OktaAuthMode {
+	if ref.AuthMode == "" {
+		return scimv1alpha1.OktaAuthModeAPIToken
+	}
+	return ref.AuthMode
+}
+
+// oktaFailure turns an Okta error into conditions and a result: credentials, reachability
+// and rate limits go to OktaAuthenticated; anything else to OktaAppsConfigured.
+func (s *OktaSync) oktaFailure(ap *scimv1alpha1.AgencyProvisioning, err error) (ctrl.Result, error) {
+	host := ap.Spec.Okta.OrgURL
+	var rl *okta.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		wait := rl.RetryAfter(s.now())
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonRateLimited,
+			fmt.Sprintf("Okta org %s answered 429 Too Many Requests (limit %s); the operator waits until %s and retries",
+				host, rl.Limit, rl.Reset.UTC().Format(time.RFC3339)))
+		return ctrl.Result{RequeueAfter: wait + time.Second}, nil
+	case errors.Is(err, okta.ErrInvalidCredentials):
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials,
+			fmt.Sprintf("Okta org %s rejected the %s from Secret %q (%v); replace it in the Secret",
+				host, authModeOf(ap.Spec.Okta.CredentialsSecretRef), ap.Spec.Okta.CredentialsSecretRef.Name, err))
+		return ctrl.Result{RequeueAfter: time.Minute}, nil
+	case errors.Is(err, okta.ErrUnreachable):
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonOrgUnreachable,
+			fmt.Sprintf("Okta org %s is unreachable: %v; check spec.okta.orgURL and the network", host, err))
+		return ctrl.Result{}, err
+	case errors.Is(err, okta.ErrForbidden):
+		setCondition(ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionFalse, scimv1alpha1.ReasonReconcileFailed,
+			fmt.Sprintf("Okta denied a request (%v); the API token's admin role or the service app's scopes lack a permission (see docs/okta.md)", err))
+		return ctrl.Result{RequeueAfter: time.Minute}, nil
+	}
+	setCondition(ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionFalse, scimv1alpha1.ReasonReconcileFailed, err.Error())
+	return ctrl.Result{}, err
+}
+
+func (s *OktaSync) ensureFinalizer(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) error {
+	want := ap.Spec.DeletionPolicy == scimv1alpha1.DeletionPolicyDelete
+	has := controllerutil.ContainsFinalizer(ap, OktaFinalizer)
+	if want == has {
+		return nil
+	}
+	return s.patchFinalizer(ctx, ap, want)
+}
+
+// patchFinalizer adds or removes the finalizer on a copy, so the answer does not overwrite the
+// status this reconcile is building, then copies the metadata back.
+func (s *OktaSync) patchFinalizer(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning, add bool) error {
+	obj := ap.DeepCopy()
+	patch := client.MergeFrom(ap.DeepCopy())
+	if add {
+		controllerutil.AddFinalizer(obj, OktaFinalizer)
+	} else {
+		controllerutil.RemoveFinalizer(obj, OktaFinalizer)
+	}
+	if err := s.Client.Patch(ctx, obj, patch); err != nil {
+		return fmt.Errorf("update finalizer %s: %w", OktaFinalizer, err)
+	}
+	ap.Finalizers = obj.Finalizers
+	ap.ResourceVersion = obj.ResourceVersion
+	return nil
+}
+
+// Finalize removes, for deletionPolicy Delete, the Okta objects the operator created, then the
+// finalizer. With Retain nothing in Okta is touched. It reports whether the finalizer is gone.
+func (s *OktaSync) Finalize(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (bool, error) {
+	if !controllerutil.ContainsFinalizer(ap, OktaFinalizer) {
+		return true, nil
+	}
+	if ap.Spec.DeletionPolicy == scimv1alpha1.DeletionPolicyDelete && len(ap.Status.Okta.CreatedObjects) > 0 {
+		sc, _, err := s.newScope(ctx, ap)
+		if sc == nil {
+			if err == nil {
+				err = fmt.Errorf("cannot delete the Okta objects: %s", conditionMessage(ap, scimv1alpha1.ConditionOktaAuthenticated))
+			}
+			return false, err
+		}
+		if err := s.deleteCreated(ctx, sc); err != nil {
+			_, _ = s.oktaFailure(ap, err)
+			return false, err
+		}
+		logf.FromContext(ctx).Info("Deleted the Okta objects the operator created")
+	}
+	if err := s.patchFinalizer(ctx, ap, false); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func setCondition(ap *scimv1alpha1.AgencyProvisioning, t string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&ap.Status.Conditions, metav1.Condition{
+		Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: ap.Generation,
+	})
+}
+
+func conditionMessage(ap *scimv1alpha1.AgencyProvisioning, t string) string {
+	if c := meta.FindStatusCondition(ap.Status.Conditions, t); c != nil {
+		return c.Message
+	}
+	return ""
+}

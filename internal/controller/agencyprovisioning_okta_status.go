@@ -1,0 +1,314 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
+	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
+)
+
+// AnnotationReportURL overrides where the operator reads the SCIM server's report, for runs
+// where the SCIM server is a local process (tests, the demo). It is honoured only when the
+// manager runs with --scim-report-url-annotation (HTTPReportReader.AllowAnnotation).
+const AnnotationReportURL = "scim.provisioning.dev/report-url"
+
+// ReportReader reads a SCIM server's report for an AgencyProvisioning.
+type ReportReader interface {
+	ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*scimconfig.Report, error)
+}
+
+// HTTPReportReader reads the report over HTTP from the SCIM server's metrics port.
+type HTTPReportReader struct {
+	// HTTP is the client (default: 5s timeout).
+	HTTP *http.Client
+	// BaseURL returns the metrics port's base URL for ap, for example
+	// http://<name>-scim.<namespace>.svc:9090 (the in-cluster Service; see DefaultReportBaseURL).
+	BaseURL func(ap *scimv1alpha1.AgencyProvisioning) string
+	// AllowAnnotation lets AnnotationReportURL override BaseURL; for out-of-cluster runs only.
+	AllowAnnotation bool
+}
+
+// DefaultReportBaseURL is the SCIM server's metrics Service inside the cluster.
+func DefaultReportBaseURL(ap *scimv1alpha1.AgencyProvisioning) string {
+	return fmt.Sprintf("http://%s-scim.%s.svc:%s", ap.Name, ap.Namespace,
+		strings.TrimPrefix(scimconfig.DefaultMetricsAddress, ":"))
+}
+
+// maxReportBytes bounds the report answer.
+const maxReportBytes = 1 << 20
+
+// ReadReport implements ReportReader.
+func (h *HTTPReportReader) ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*scimconfig.Report, error) {
+	target := h.reportURL(ap)
+	hc := h.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, fmt.Errorf("report URL %q: %w", target, err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("read SCIM server report: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("read SCIM server report at %s: HTTP %d", target, resp.StatusCode)
+	}
+	var rep scimconfig.Report
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxReportBytes)).Decode(&rep); err != nil {
+		return nil, fmt.Errorf("decode SCIM server report from %s: %w", target, err)
+	}
+	return &rep, nil
+}
+
+func (h *HTTPReportReader) reportURL(ap *scimv1alpha1.AgencyProvisioning) string {
+	if u := ap.Annotations[AnnotationReportURL]; h.AllowAnnotation && u != "" {
+		return u
+	}
+	base := DefaultReportBaseURL
+	if h.BaseURL != nil {
+		base = h.BaseURL
+	}
+	return strings.TrimRight(base(ap), "/") + scimconfig.ReportPath
+}
+
+// issuerCondition is IssuerVerified for an authorization server: True when it is active and
+// its issuer is on the org URL's scheme and host.
+func issuerCondition(orgURL, serverID string, s *okta.AuthorizationServer) (metav1.ConditionStatus, string, string) {
+	if s.Status != "" && s.Status != okta.StatusActive {
+		return metav1.ConditionFalse, scimv1alpha1.ReasonAuthorizationServerInactive,
+			fmt.Sprintf("authorization server %q is %s; activate it in Okta (Security > API > Authorization Servers)",
+				serverID, s.Status)
+	}
+	org, _ := url.Parse(orgURL)
+	iss, err := url.Parse(s.Issuer)
+	if err != nil || org == nil || iss.Scheme != org.Scheme || !strings.EqualFold(iss.Host, org.Host) {
+		return metav1.ConditionFalse, scimv1alpha1.ReasonIssuerMismatch,
+			fmt.Sprintf("authorization server %q issues tokens as %q, which is not on the org URL %q; the SCIM server "+
+				"accepts only issuers on spec.okta.orgURL: set it to the org the issuer names, or fix the issuer "+
+				"(custom domain) in Okta", serverID, s.Issuer, orgURL)
+	}
+	return metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
+		fmt.Sprintf("authorization server %q issues tokens as %s, on the org URL", serverID, s.Issuer)
+}
+
+func provisioningConnected(ap *scimv1alpha1.AgencyProvisioning) bool {
+	return meta.IsStatusConditionTrue(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+}
+
+// reconcileReport reads the SCIM server's report and sets ProvisioningConnected and
+// ScimAuthenticated (step 7). It makes no Okta call; sc is nil between full syncs.
+func (s *OktaSync) reconcileReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning, _ *oktaScope) ctrl.Result {
+	var rep *scimconfig.Report
+	var repErr error
+	if s.Reports != nil {
+		rep, repErr = s.Reports.ReadReport(ctx, ap)
+	} else {
+		repErr = errors.New("no report reader configured")
+	}
+	if repErr == nil && rep.AgencyID != "" && rep.AgencyID != ap.Spec.AgencyID {
+		repErr = fmt.Errorf("the report is for agency %q, not %q", rep.AgencyID, ap.Spec.AgencyID)
+	}
+	if repErr == nil {
+		applyReportCounts(ap, rep)
+	}
+	setProvisioningConnected(ap, rep, repErr)
+	setScimAuthenticated(ap, rep, repErr)
+	if !provisioningConnected(ap) {
+		poll := s.ReportPollInterval
+		if poll <= 0 {
+			poll = waitForManualStepInterval
+		}
+		return ctrl.Result{RequeueAfter: min(poll, s.untilResync(ap))}
+	}
+	if ap.Status.Okta.GroupPushWaiting {
+		// Provisioning just connected: the group push mappings can be created now.
+		return ctrl.Result{RequeueAfter: time.Second}
+	}
+	return ctrl.Result{RequeueAfter: s.untilResync(ap)}
+}
+
+func (s *OktaSync) untilResync(ap *scimv1alpha1.AgencyProvisioning) time.Duration {
+	last := ap.Status.Okta.LastSyncTime
+	if last == nil {
+		return time.Second
+	}
+	return max(s.resync(ap)-s.now().Sub(last.Time), time.Second)
+}
+
+func applyReportCounts(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Report) {
+	users, active, groups := rep.Users, rep.ActiveUsers, rep.Groups
+	ap.Status.Users, ap.Status.ActiveUsers, ap.Status.Groups = &users, &active, &groups
+	if la := rep.LastAuthenticated; la != nil {
+		ap.Status.LastProvisioningRequest = &scimv1alpha1.ProvisioningRequest{
+			ClientID: la.ClientID, Method: la.Method, Path: la.Path,
+			Status: int32(la.Status), Time: metav1.NewTime(la.Time),
+		}
+	}
+}
+
+// setProvisioningConnected: True once the SCIM server accepted a request carrying a token of
+// the operator's OIDC client; until then ManualStepRequired with the values to enter.
+func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Report, repErr error) {
+	clientID := ap.Status.Okta.OIDCClientID
+	if repErr == nil && clientID != "" && rep.LastAuthenticated != nil && rep.LastAuthenticated.ClientID == clientID {
+		la := rep.LastAuthenticated
+		setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
+			fmt.Sprintf("Okta reached the SCIM server with a token from client %s (%s %s answered %d at %s)",
+				clientID, la.Method, la.Path, la.Status, la.Time.UTC().Format(time.RFC3339)))
+		return
+	}
+	if provisioningConnected(ap) && repErr != nil {
+		return // keep True while the report is briefly unreadable
+	}
+	step := manualStep(ap)
+	ap.Status.ManualStep = step
+	msg := manualStepMessage(step)
+	switch {
+	case repErr != nil:
+		msg += fmt.Sprintf(" (The SCIM server's report could not be read: %v.)", repErr)
+	case rep.LastAuthenticated != nil && clientID != "":
+		msg += fmt.Sprintf(" (The last accepted request came from client %s, not %s.)", rep.LastAuthenticated.ClientID, clientID)
+	}
+	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
+		scimv1alpha1.ReasonManualStepRequired, msg)
+}
+
+// Values of the manual step.
+var (
+	toAppActions = []string{"Create Users", "Update User Attributes", "Deactivate Users"}
+)
+
+func manualStep(ap *scimv1alpha1.AgencyProvisioning) *scimv1alpha1.ManualStep {
+	st := ap.Status.Okta
+	issuer := st.Issuer
+	if issuer == "" {
+		server := ap.Spec.Okta.AuthorizationServerID
+		if server == "" {
+			server = "default"
+		}
+		issuer = strings.TrimRight(ap.Spec.Okta.OrgURL, "/") + "/oauth2/" + server
+	}
+	unique := "Email"
+	if ap.Spec.Okta.UniqueIdentifier == scimv1alpha1.UniqueIdentifierUserName {
+		unique = "userName"
+	}
+	actions := []string{"Push New Users", "Push Profile Updates"}
+	if ap.Spec.SyncMode == scimv1alpha1.SyncModeUsersAndGroups {
+		actions = append(actions, "Push Groups")
+	}
+	endpoint := ap.Status.ScimEndpoint
+	if endpoint == "" {
+		endpoint = "(not known yet: set spec.scimServer.ingress or spec.scimServer.externalURL)"
+	}
+	secretRef := "(not created yet)"
+	if st.ClientSecretName != "" {
+		secretRef = fmt.Sprintf("Secret %s/%s, key %s", ap.Namespace, st.ClientSecretName, ClientSecretKeyClientSecret)
+	}
+	return &scimv1alpha1.ManualStep{
+		AppName:               samlLabel(ap),
+		ScimConnectorBaseURL:  endpoint,
+		UniqueIdentifierField: unique,
+		SupportedActions:      actions,
+		AuthenticationMode:    "OAuth 2",
+		AuthorizeEndpointURL:  issuer + "/v1/authorize?scope=openid%20profile%20offline_access",
+		TokenEndpointURL:      issuer + "/v1/token",
+		ClientID:              st.OIDCClientID,
+		ClientSecretRef:       secretRef,
+		RedirectURI:           RedirectURI(ap, st.SAMLAppName),
+		ToAppActions:          slicesClone(toAppActions),
+	}
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+func manualStepMessage(m *scimv1alpha1.ManualStep) string {
+	return fmt.Sprintf("An Okta admin must switch provisioning on by hand (the Okta API cannot): in Okta open app %q, "+
+		"General > App Settings > Edit, enable SCIM provisioning, Save; then Provisioning > Integration > Edit and enter: "+
+		"SCIM connector base URL = %s; Unique identifier field for users = %s; Supported provisioning actions = %s; "+
+		"Authentication Mode = %s; Access token endpoint URI = %s; Authorization endpoint URI = %s; Client ID = %s; "+
+		"Client Secret = the value in %s. Save, click Authenticate with OAuth, then under To App enable %s. "+
+		"The same values are in status.manualStep.",
+		m.AppName, m.ScimConnectorBaseURL, m.UniqueIdentifierField, strings.Join(m.SupportedActions, ", "),
+		m.AuthenticationMode, m.TokenEndpointURL, m.AuthorizeEndpointURL, m.ClientID, m.ClientSecretRef,
+		strings.Join(m.ToAppActions, ", "))
+}
+
+// ignoredRejections are rejections that do not come from Okta's tokens (requests without any
+// token, garbage in the header): anyone on the internet can cause them.
+var ignoredRejections = map[string]bool{
+	scimconfig.ReasonMissingToken:   true,
+	scimconfig.ReasonMalformedToken: true,
+}
+
+// setScimAuthenticated: False with the latest rejection's reason while the SCIM server has
+// rejected tokens since its last accepted request; True otherwise.
+func setScimAuthenticated(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Report, repErr error) {
+	if repErr != nil {
+		setCondition(ap, scimv1alpha1.ConditionScimAuthenticated, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling,
+			fmt.Sprintf("The SCIM server's report could not be read: %v", repErr))
+		return
+	}
+	var since time.Time
+	if rep.LastAuthenticated != nil {
+		since = rep.LastAuthenticated.Time
+	}
+	var recent []scimconfig.Rejection
+	for reason, r := range rep.Rejections {
+		if r.Reason == "" {
+			r.Reason = reason
+		}
+		if !ignoredRejections[r.Reason] && r.Time.After(since) {
+			recent = append(recent, r)
+		}
+	}
+	if len(recent) == 0 {
+		msg := "The SCIM server has rejected no token from Okta"
+		if rep.LastAuthenticated != nil {
+			msg = fmt.Sprintf("The SCIM server accepted Okta's token at %s and rejected none since",
+				rep.LastAuthenticated.Time.UTC().Format(time.RFC3339))
+		}
+		setCondition(ap, scimv1alpha1.ConditionScimAuthenticated, metav1.ConditionTrue, scimv1alpha1.ReasonTokensAccepted, msg)
+		return
+	}
+	sort.Slice(recent, func(i, j int) bool { return recent[i].Time.After(recent[j].Time) })
+	latest := recent[0]
+	msg := fmt.Sprintf("The SCIM server is rejecting Okta's tokens (%s, %d time(s), last at %s): %s",
+		latest.Reason, latest.Count, latest.Time.UTC().Format(time.RFC3339), latest.Message)
+	if latest.Expected != "" || latest.Seen != "" {
+		msg += fmt.Sprintf("; expected %q, seen %q", latest.Expected, latest.Seen)
+	}
+	msg += rejectionHint(latest.Reason)
+	setCondition(ap, scimv1alpha1.ConditionScimAuthenticated, metav1.ConditionFalse, latest.Reason, msg)
+}
+
+func rejectionHint(reason string) string {
+	switch reason {
+	case scimconfig.ReasonIssuerMismatch:
+		return ". The token comes from another org or authorization server: check spec.okta.orgURL and the " +
+			"Authorization endpoint URI entered in Okta"
+	case scimconfig.ReasonUnknownClient:
+		return ". Okta uses another OIDC client: enter the Client ID from status.manualStep in the SAML app's Provisioning tab"
+	case scimconfig.ReasonWrongAudience:
+		return ". Check spec.okta.audience against the authorization server's audience"
+	case scimconfig.ReasonTokenExpired, scimconfig.ReasonTokenNotYetValid:
+		return ". Check the clocks, and re-authenticate the SAML app's Provisioning integration in Okta"
+	}
+	return ""
+}
