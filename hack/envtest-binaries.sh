@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # envtest-binaries.sh builds the control-plane binaries that envtest, the demo and the
 # install tests need (kube-apiserver and etcd; with --cluster also kube-controller-manager,
-# kube-scheduler and kwok) from the Go module proxy, and caches them under
-# bin/k8s/<version>-<os>-<arch>/, the layout setup-envtest uses.
+# kube-scheduler, kwok and a kubectl of the same version) from the Go module proxy, and
+# caches them under bin/k8s/<version>-<os>-<arch>/, the layout setup-envtest uses.
 #
 # It prints the cache directory on its last line, so callers can do
 #   KUBEBUILDER_ASSETS=$(hack/envtest-binaries.sh | tail -n1)
@@ -27,7 +27,7 @@ cluster=false
 log() { echo "envtest-binaries: $*" >&2; }
 
 want=(kube-apiserver etcd)
-$cluster && want+=(kube-controller-manager kube-scheduler kwok)
+$cluster && want+=(kube-controller-manager kube-scheduler kwok kubectl)
 
 missing=()
 for b in "${want[@]}"; do
@@ -48,7 +48,7 @@ staging="0.${minor}.${K8S_VERSION##*.}"
 
 needs_k8s=false
 for b in "${missing[@]}"; do
-  case "$b" in kube-*) needs_k8s=true ;; esac
+  case "$b" in kube-* | kubectl) needs_k8s=true ;; esac
 done
 
 if $needs_k8s; then
@@ -78,7 +78,7 @@ if $needs_k8s; then
     done
     for b in "${missing[@]}"; do
       case "$b" in
-        kube-*)
+        kube-* | kubectl)
           log "building ${b} v${K8S_VERSION} (the first build takes a few minutes)"
           go get "k8s.io/kubernetes/cmd/${b}@v${K8S_VERSION}" >/dev/null 2>&1 || go get "k8s.io/kubernetes/cmd/${b}@v${K8S_VERSION}"
           CGO_ENABLED=0 go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "${ldflags}" \
