@@ -1,0 +1,228 @@
+package scim
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/provisioning-dev/scim-operator/internal/directory"
+	"github.com/provisioning-dev/scim-operator/internal/filter"
+)
+
+// readBody reads a capped request body: 413 past MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, badRequest(scimTypeInvalidSyntax, "request body is empty")
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge,
+				Detail: "request body is larger than " + strconv.Itoa(MaxBodyBytes) + " bytes", Err: err}
+		}
+		return nil, &Error{Status: http.StatusBadRequest, ScimType: scimTypeInvalidSyntax, Detail: "request body could not be read", Err: err}
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, badRequest(scimTypeInvalidSyntax, "request body is empty")
+	}
+	return body, nil
+}
+
+// readObject reads a body that must be one JSON object.
+func readObject(r *http.Request) (map[string]any, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]any
+	if err := decodeObject(body, &obj); err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		return nil, badRequest(scimTypeInvalidSyntax, "request body must be a JSON object")
+	}
+	return obj, nil
+}
+
+// baseURL is the absolute SCIM base URL the client reached, for meta.location and $ref.
+func (s *Server) baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	host := r.Host
+	if !validHost(host) {
+		host = "localhost"
+	}
+	return scheme + "://" + host + s.basePath
+}
+
+// validHost keeps a client-sent Host header out of responses unless it looks like one.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".-:[]", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// listParams are the query parameters of a list or search (RFC 7644 section 3.4.2).
+type listParams struct {
+	filter     filter.Expr
+	startIndex int
+	count      int
+	sortBy     string
+	sortOrder  directory.SortOrder
+	attrs      []filter.AttrPath
+	excluded   []filter.AttrPath
+}
+
+func (s *Server) listParamsFromQuery(r *http.Request) (listParams, error) {
+	q := r.URL.Query()
+	p := listParams{startIndex: 1, count: DefaultCount}
+	var err error
+	if f := q.Get("filter"); f != "" {
+		if p.filter, err = s.parseFilter(f); err != nil {
+			return p, err
+		}
+	}
+	if p.startIndex, err = intParam(q.Get("startIndex"), "startIndex", 1); err != nil {
+		return p, err
+	}
+	if p.count, err = intParam(q.Get("count"), "count", DefaultCount); err != nil {
+		return p, err
+	}
+	p.sortBy = q.Get("sortBy")
+	if p.sortOrder, err = sortOrder(q.Get("sortOrder")); err != nil {
+		return p, err
+	}
+	if p.attrs, err = s.attrList(splitList(q.Get("attributes"))); err != nil {
+		return p, err
+	}
+	if p.excluded, err = s.attrList(splitList(q.Get("excludedAttributes"))); err != nil {
+		return p, err
+	}
+	p.clamp()
+	return p, nil
+}
+
+func (p *listParams) clamp() {
+	p.startIndex = max(p.startIndex, 1)
+	p.count = min(max(p.count, 0), MaxResults)
+}
+
+func (s *Server) parseFilter(f string) (filter.Expr, error) {
+	e, err := filter.Parse(f, s.opts...)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, ScimType: scimTypeInvalidFilter, Detail: err.Error(), Err: err}
+	}
+	return e, nil
+}
+
+func intParam(v, name string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest(scimTypeInvalidValue, "%s must be an integer", name)
+	}
+	return n, nil
+}
+
+func sortOrder(v string) (directory.SortOrder, error) {
+	switch strings.ToLower(v) {
+	case "", "ascending":
+		return directory.Ascending, nil
+	case "descending":
+		return directory.Descending, nil
+	}
+	return 0, badRequest(scimTypeInvalidValue, "sortOrder must be ascending or descending")
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *Server) attrList(names []string) ([]filter.AttrPath, error) {
+	out := make([]filter.AttrPath, 0, len(names))
+	for _, n := range names {
+		p, err := filter.ParsePath(n, s.opts...)
+		if err != nil || p.Filter != nil {
+			return nil, badRequest(scimTypeInvalidPath, "attribute %q is not an attribute path", n)
+		}
+		out = append(out, p.AttrPath)
+	}
+	return out, nil
+}
+
+// wants reports whether a response with these attribute selections includes attr (a core
+// attribute name), so the store can skip loading it.
+func wants(attrs, excluded []filter.AttrPath, attr string) bool {
+	for _, e := range excluded {
+		if e.URN == "" && e.Sub == "" && strings.EqualFold(e.Name, attr) {
+			return false
+		}
+	}
+	if len(attrs) == 0 {
+		return true
+	}
+	for _, a := range attrs {
+		if a.URN == "" && strings.EqualFold(a.Name, attr) {
+			return true
+		}
+	}
+	return false
+}
+
+// ifMatch reads If-Match into a write option. "*" and no header give none; a tag that names
+// no version can match nothing, so it gives an impossible version and the store answers 412.
+func ifMatch(r *http.Request) []directory.WriteOption {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return nil
+	}
+	// A list of tags: the write must match one; only the first is honoured (docs/scim-server.md).
+	first, _, _ := strings.Cut(h, ",")
+	v, ok := directory.ParseETag(strings.TrimSpace(first))
+	if !ok {
+		v = -1
+	}
+	return []directory.WriteOption{directory.IfVersion(v)}
+}
+
+// notModified reports whether If-None-Match matches etag.
+func notModified(r *http.Request, etag string) bool {
+	h := r.Header.Get("If-None-Match")
+	if h == "" {
+		return false
+	}
+	want, ok := directory.ParseETag(etag)
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return true
+		}
+		if v, vok := directory.ParseETag(tag); ok && vok && v == want {
+			return true
+		}
+	}
+	return false
+}

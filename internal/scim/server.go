@@ -1,0 +1,243 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/provisioning-dev/scim-operator/internal/auth"
+	"github.com/provisioning-dev/scim-operator/internal/directory"
+	"github.com/provisioning-dev/scim-operator/internal/filter"
+	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
+)
+
+// Limits of the API.
+const (
+	// MaxBodyBytes caps every request body; larger bodies get 413.
+	MaxBodyBytes = 1 << 20
+	// MaxResults is the largest page a list or search returns (filter.maxResults).
+	MaxResults = 1000
+	// DefaultCount is the page size when the client names none.
+	DefaultCount = 100
+)
+
+// Authenticator verifies a bearer token; *auth.Verifier is one. Rejections are *auth.Error.
+type Authenticator interface {
+	Verify(ctx context.Context, token string) (*auth.Claims, error)
+}
+
+// Server serves one agency's SCIM API. Build it with New; its Handler is safe for concurrent
+// use.
+type Server struct {
+	agencyID string
+	basePath string
+	groups   bool
+	extURN   string
+	extKey   []byte // extURN as a JSON string
+	store    directory.Store
+	authn    Authenticator
+	monitor  *Monitor
+	logger   *slog.Logger
+	users    *schemaSet
+	groupSet *schemaSet
+	opts     []filter.Option
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the request logger; slog.Default when unset.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Server) { s.logger = l }
+}
+
+// WithMonitor sets the Monitor that counts requests and rejections; none when unset.
+func WithMonitor(m *Monitor) Option {
+	return func(s *Server) { s.monitor = m }
+}
+
+// BasePath is the path under which an agency's SCIM API is served.
+func BasePath(agencyID string) string {
+	return "/api/v2/agencies/" + agencyID + "/scim"
+}
+
+// New returns the SCIM server for the agency in cfg, which must be validated and defaulted.
+func New(cfg *scimconfig.Config, store directory.Store, authn Authenticator, opts ...Option) (*Server, error) {
+	if cfg == nil || store == nil || authn == nil {
+		return nil, errors.New("scim: config, store and authenticator are required")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("scim: %w", err)
+	}
+	extKey, err := json.Marshal(cfg.ExtensionSchema)
+	if err != nil {
+		return nil, fmt.Errorf("scim: extension schema: %w", err)
+	}
+	s := &Server{
+		agencyID: cfg.AgencyID,
+		basePath: BasePath(cfg.AgencyID),
+		groups:   cfg.SyncMode == scimconfig.SyncModeUsersAndGroups,
+		extURN:   cfg.ExtensionSchema,
+		extKey:   extKey,
+		store:    store,
+		authn:    authn,
+		logger:   slog.Default(),
+		opts:     []filter.Option{filter.WithSchemas(cfg.ExtensionSchema)},
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	s.users = &schemaSet{core: userSchema(), extensions: []schema{enterpriseSchema(), extensionSchema(s.extURN)}, opts: s.opts}
+	s.groupSet = &schemaSet{core: groupSchema(), opts: s.opts}
+	return s, nil
+}
+
+// Handler returns the SCIM API: every path is authenticated, then routed.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(s.serve)
+}
+
+// route is a parsed request path below the base path.
+type route struct {
+	resource string // Users, Groups, ServiceProviderConfig, ResourceTypes, Schemas, search
+	id       string
+	search   bool
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rt, routed := s.parseRoute(r.URL.Path)
+	defer s.finish(rec, r, rt)()
+	claims, err := s.authenticate(r)
+	if err != nil {
+		writeError(rec, err)
+		return
+	}
+	rec.claims = claims
+	if !routed {
+		writeError(rec, newError(http.StatusNotFound, "", "no SCIM endpoint at this path"))
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+	}
+	s.dispatch(rec, r, rt)
+}
+
+func (s *Server) parseRoute(path string) (route, bool) {
+	rest, ok := strings.CutPrefix(path, s.basePath)
+	if !ok || (rest != "" && rest[0] != '/') {
+		return route{resource: "unknown"}, false
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	switch {
+	case len(parts) == 1 && parts[0] == ".search":
+		return route{resource: "Users", search: true}, true
+	case len(parts) == 0 || parts[0] == "":
+		return route{resource: "unknown"}, false
+	case len(parts) > 2:
+		return route{resource: "unknown"}, false
+	}
+	rt := route{resource: parts[0]}
+	switch rt.resource {
+	case "Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas":
+	default:
+		return route{resource: "unknown"}, false
+	}
+	if len(parts) == 2 {
+		if parts[1] == ".search" {
+			rt.search = true
+		} else {
+			rt.id = parts[1]
+		}
+	}
+	return rt, true
+}
+
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
+	if rt.resource == "Groups" && !s.groups {
+		writeError(w, newError(http.StatusForbidden, "", "this agency syncs users only; /Groups is not served"))
+		return
+	}
+	switch {
+	case rt.search:
+		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodPost: s.resourceHandler(rt, s.searchUsers, s.searchGroups)})
+	case rt.resource == "ServiceProviderConfig":
+		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: s.serviceProviderConfig})
+	case rt.resource == "ResourceTypes":
+		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+			s.resourceTypes(w, r, rt.id)
+		}})
+	case rt.resource == "Schemas":
+		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+			s.schemas(w, r, rt.id)
+		}})
+	case rt.resource == "Users" && rt.id == "":
+		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: s.listUsers, http.MethodPost: s.createUser})
+	case rt.resource == "Users":
+		s.onlyMethods(w, r, map[string]http.HandlerFunc{
+			http.MethodGet:    func(w http.ResponseWriter, r *http.Request) { s.getUser(w, r, rt.id) },
+			http.MethodPut:    func(w http.ResponseWriter, r *http.Request) { s.replaceUser(w, r, rt.id) },
+			http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) { s.patchUser(w, r, rt.id) },
+			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) { s.deleteUser(w, r, rt.id) },
+		})
+	case rt.id == "":
+		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: s.listGroups, http.MethodPost: s.createGroup})
+	default:
+		s.onlyMethods(w, r, map[string]http.HandlerFunc{
+			http.MethodGet:    func(w http.ResponseWriter, r *http.Request) { s.getGroup(w, r, rt.id) },
+			http.MethodPut:    func(w http.ResponseWriter, r *http.Request) { s.replaceGroup(w, r, rt.id) },
+			http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) { s.patchGroup(w, r, rt.id) },
+			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) { s.deleteGroup(w, r, rt.id) },
+		})
+	}
+}
+
+func (s *Server) resourceHandler(rt route, users, groups http.HandlerFunc) http.HandlerFunc {
+	if rt.resource == "Groups" {
+		return groups
+	}
+	return users
+}
+
+func (s *Server) onlyMethods(w http.ResponseWriter, r *http.Request, handlers map[string]http.HandlerFunc) {
+	if h, ok := handlers[r.Method]; ok {
+		h(w, r)
+		return
+	}
+	allowed := make([]string, 0, len(handlers))
+	for m := range handlers {
+		allowed = append(allowed, m)
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeError(w, newError(http.StatusMethodNotAllowed, "", "method %s is not allowed here", r.Method))
+}
+
+// authenticate checks the bearer token; failures are 401 with WWW-Authenticate and counted.
+func (s *Server) authenticate(r *http.Request) (*auth.Claims, error) {
+	token := ""
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, rest, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			token = strings.TrimSpace(rest)
+		}
+	}
+	claims, err := s.authn.Verify(r.Context(), token)
+	if err == nil {
+		return claims, nil
+	}
+	var rej *auth.Error
+	if !errors.As(err, &rej) {
+		rej = &auth.Error{Reason: scimconfig.ReasonKeysUnavailable, Message: "token could not be checked", Err: err}
+	}
+	if s.monitor != nil {
+		s.monitor.rejected(rej)
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelWarn, "Token rejected",
+		slog.String("reason", rej.Reason), slog.String("detail", rej.Message))
+	return nil, &Error{Status: http.StatusUnauthorized, Detail: rej.Reason + ": " + rej.Message, Err: err}
+}
