@@ -212,6 +212,11 @@ type ScimUserMappingStatus struct {
 	// samlAppId is the Okta SAML app the attributes and mappings were written to.
 	// +optional
 	SAMLAppID string `json:"samlAppId,omitempty"`
+
+	// lastSyncTime is when the operator last read and repaired the app's schema and mapping in
+	// Okta. Between syncs (the agency's spec.okta.resyncPeriod) a reconcile makes no Okta call.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -167,7 +167,7 @@ func (s *OktaSync) newScope(ctx context.Context, ap *scimv1alpha1.AgencyProvisio
 			scimv1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.okta.orgURL: %v", err))
 		return nil, ctrl.Result{}, nil
 	}
-	creds, reason, msg := s.credentials(ctx, ap)
+	creds, reason, msg := oktaCredentials(ctx, s.Client, ap)
 	if reason != "" {
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, reason, msg)
 		return nil, ctrl.Result{RequeueAfter: time.Minute}, nil
@@ -198,10 +198,10 @@ func (sc *oktaScope) mode(ap *scimv1alpha1.AgencyProvisioning) string {
 
 // credentials reads the Secret; on failure it returns a condition reason and message that name
 // the Secret and the missing key, never a value.
-func (s *OktaSync) credentials(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (okta.Credentials, string, string) {
+func oktaCredentials(ctx context.Context, c client.Reader, ap *scimv1alpha1.AgencyProvisioning) (okta.Credentials, string, string) {
 	ref := ap.Spec.Okta.CredentialsSecretRef
 	var sec corev1.Secret
-	err := s.Client.Get(ctx, types.NamespacedName{Namespace: ap.Namespace, Name: ref.Name}, &sec)
+	err := c.Get(ctx, types.NamespacedName{Namespace: ap.Namespace, Name: ref.Name}, &sec)
 	if apierrors.IsNotFound(err) {
 		return okta.Credentials{}, scimv1alpha1.ReasonCredentialsSecretMissing,
 			fmt.Sprintf("Secret %q (spec.okta.credentialsSecretRef) does not exist in namespace %q", ref.Name, ap.Namespace)

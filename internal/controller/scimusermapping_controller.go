@@ -1,63 +1,422 @@
-/*
-Copyright 2026.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
 )
 
-// ScimUserMappingReconciler reconciles a ScimUserMapping object
+// waitForAgencyInterval is how often a ScimUserMapping looks again for its agency's SAML app;
+// the AgencyProvisioning watch usually wakes it earlier.
+const waitForAgencyInterval = time.Minute
+
+// ScimUserMappingReconciler writes a ScimUserMapping's custom attributes into the agency's SAML
+// app user profile and its mappings into the Okta user -> app profile mapping.
 type ScimUserMappingReconciler struct {
 	client.Client
 	Scheme *runtime.Scheme
+	// NewOrg builds the Okta client from the agency's credentials.
+	NewOrg okta.NewOrgFunc
+	// ResyncPeriod, when set, overrides the agency's spec.okta.resyncPeriod.
+	ResyncPeriod time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+
+	schemaLocks sync.Map // SAML app id -> *sync.Mutex
 }
 
 // +kubebuilder:rbac:groups=scim.provisioning.dev,resources=scimusermappings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=scim.provisioning.dev,resources=scimusermappings/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=scim.provisioning.dev,resources=scimusermappings/finalizers,verbs=update
+// +kubebuilder:rbac:groups=scim.provisioning.dev,resources=agencyprovisionings,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 
-// Reconcile is part of the main kubernetes reconciliation loop which aims to
-// move the current state of the cluster closer to the desired state.
-// TODO(user): Modify the Reconcile function to compare the state specified by
-// the ScimUserMapping object against the actual cluster state, and then
-// perform operations to make the cluster state reflect the state specified by
-// the user.
-//
-// For more details, check Reconcile and its Result here:
-// - https://pkg.go.dev/sigs.k8s.io/controller-runtime@v0.25.0/pkg/reconcile
-func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	_ = logf.FromContext(ctx)
-
-	// TODO(user): your logic here
-
-	return ctrl.Result{}, nil
+// mappingScope carries one reconcile's state.
+type mappingScope struct {
+	sum     *scimv1alpha1.ScimUserMapping
+	ap      *scimv1alpha1.AgencyProvisioning
+	org     okta.Org
+	appID   string
+	written bool
 }
 
-// SetupWithManager sets up the controller with the Manager.
+// Reconcile syncs one ScimUserMapping: it checks the badgeId rule, then the schema, then the
+// mapping, and patches the status once at the end.
+func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
+	var sum scimv1alpha1.ScimUserMapping
+	if err := r.Get(ctx, req.NamespacedName, &sum); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !sum.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	orig := sum.DeepCopy()
+	defer func() {
+		setMappingReady(&sum)
+		if retErr == nil {
+			sum.Status.ObservedGeneration = sum.Generation
+		}
+		if err := r.Status().Patch(ctx, &sum, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+			retErr = errors.Join(retErr, fmt.Errorf("patch ScimUserMapping status: %w", err))
+		}
+	}()
+
+	// The agency and its SAML app.
+	ap, wait := r.agency(ctx, &sum)
+	if ap == nil {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+
+	// The badgeId rule: refuse, without touching Okta, a spec that drops it.
+	if msg := badgeIDProblem(&sum.Spec, extensionSchemaOf(ap)); msg != "" {
+		r.setBoth(&sum, metav1.ConditionFalse, scimv1alpha1.ReasonBadgeIDRequired, msg)
+		return ctrl.Result{}, nil
+	}
+
+	if !r.syncDue(&sum, ap) {
+		return ctrl.Result{RequeueAfter: r.untilResync(&sum, ap)}, nil
+	}
+
+	sc, err := r.newScope(ctx, &sum, ap)
+	if sc == nil {
+		return ctrl.Result{RequeueAfter: waitForAgencyInterval}, err
+	}
+
+	// Schema, then mapping: Okta accepts a mapping only to an attribute the schema has.
+	if err := r.reconcileSchema(ctx, sc); err != nil {
+		return r.oktaFailure(&sum, scimv1alpha1.ConditionSchemaSynced, err)
+	}
+	if err := r.reconcileMapping(ctx, sc); err != nil {
+		return r.oktaFailure(&sum, scimv1alpha1.ConditionMappingsSynced, err)
+	}
+
+	sum.Status.SAMLAppID = sc.appID
+	sum.Status.LastSyncTime = &metav1.Time{Time: r.now()}
+	return ctrl.Result{RequeueAfter: r.resync(ap)}, nil
+}
+
+func (r *ScimUserMappingReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *ScimUserMappingReconciler) resync(ap *scimv1alpha1.AgencyProvisioning) time.Duration {
+	if r.ResyncPeriod > 0 {
+		return r.ResyncPeriod
+	}
+	if d := ap.Spec.Okta.ResyncPeriod.Duration; d > 0 {
+		return d
+	}
+	return DefaultOktaResyncPeriod
+}
+
+// syncDue: Okta is read when the spec changed, the SAML app changed, the resync period passed,
+// or the last sync did not end with both conditions True.
+func (r *ScimUserMappingReconciler) syncDue(sum *scimv1alpha1.ScimUserMapping, ap *scimv1alpha1.AgencyProvisioning) bool {
+	st := sum.Status
+	return st.LastSyncTime == nil || st.ObservedGeneration != sum.Generation ||
+		st.SAMLAppID != ap.Status.Okta.SAMLAppID || r.now().Sub(st.LastSyncTime.Time) >= r.resync(ap) ||
+		!meta.IsStatusConditionTrue(st.Conditions, scimv1alpha1.ConditionSchemaSynced) ||
+		!meta.IsStatusConditionTrue(st.Conditions, scimv1alpha1.ConditionMappingsSynced)
+}
+
+func (r *ScimUserMappingReconciler) untilResync(sum *scimv1alpha1.ScimUserMapping, ap *scimv1alpha1.AgencyProvisioning) time.Duration {
+	return max(r.resync(ap)-r.now().Sub(sum.Status.LastSyncTime.Time), time.Second)
+}
+
+// agency returns the referenced AgencyProvisioning once it has a SAML app; otherwise it sets
+// the conditions and says when to look again.
+func (r *ScimUserMappingReconciler) agency(ctx context.Context, sum *scimv1alpha1.ScimUserMapping) (*scimv1alpha1.AgencyProvisioning, time.Duration) {
+	name := sum.Spec.AgencyProvisioningRef.Name
+	var ap scimv1alpha1.AgencyProvisioning
+	err := r.Get(ctx, types.NamespacedName{Namespace: sum.Namespace, Name: name}, &ap)
+	switch {
+	case apierrors.IsNotFound(err):
+		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonWaitingForAgency,
+			fmt.Sprintf("AgencyProvisioning %q (spec.agencyProvisioningRef) does not exist in namespace %q", name, sum.Namespace))
+		return nil, waitForAgencyInterval
+	case err != nil:
+		r.setBoth(sum, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling, fmt.Sprintf("read AgencyProvisioning %q: %v", name, err))
+		return nil, waitForAgencyInterval
+	case ap.Status.Okta.SAMLAppID == "":
+		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonWaitingForAgency,
+			fmt.Sprintf("AgencyProvisioning %q has no Okta SAML app yet; see its OktaAppsConfigured condition", name))
+		return nil, waitForAgencyInterval
+	}
+	return &ap, 0
+}
+
+func (r *ScimUserMappingReconciler) newScope(ctx context.Context, sum *scimv1alpha1.ScimUserMapping, ap *scimv1alpha1.AgencyProvisioning) (*mappingScope, error) {
+	creds, reason, msg := oktaCredentials(ctx, r.Client, ap)
+	if reason != "" {
+		r.setBoth(sum, metav1.ConditionFalse, reason, msg)
+		return nil, nil
+	}
+	org, err := r.NewOrg(ctx, creds)
+	if err != nil {
+		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials,
+			fmt.Sprintf("the agency's Okta credentials cannot be used: %v", err))
+		return nil, nil
+	}
+	return &mappingScope{sum: sum, ap: ap, org: org, appID: ap.Status.Okta.SAMLAppID}, nil
+}
+
+func extensionSchemaOf(ap *scimv1alpha1.AgencyProvisioning) string {
+	if s := ap.Spec.ScimServer.ExtensionSchema; s != "" {
+		return s
+	}
+	return scimv1alpha1.DefaultExtensionSchema
+}
+
+// badgeIDProblem says what is wrong when the spec would drop or weaken badgeId: it must be
+// declared, required, in the agency's extension schema, and mapped with PUSH.
+func badgeIDProblem(spec *scimv1alpha1.ScimUserMappingSpec, extension string) string {
+	var attr *scimv1alpha1.CustomAttribute
+	for i := range spec.Attributes {
+		if spec.Attributes[i].VariableName == scimv1alpha1.AttributeBadgeID {
+			attr = &spec.Attributes[i]
+		}
+	}
+	if attr == nil {
+		return "spec.attributes must declare badgeId: the SCIM server needs a badge id for every user"
+	}
+	if !attr.Required {
+		return "spec.attributes[badgeId].required must be true: the SCIM server needs a badge id for every user"
+	}
+	if ns := namespaceOf(*attr); ns != extension {
+		return fmt.Sprintf("spec.attributes[badgeId].externalNamespace is %q but the agency's extension schema is %q: "+
+			"Okta would send the badge id where the SCIM server does not read it", ns, extension)
+	}
+	for _, m := range spec.EffectiveMappings() {
+		if m.Target != scimv1alpha1.AttributeBadgeID {
+			continue
+		}
+		if strings.TrimSpace(m.Expression) == "" || m.PushStatus == scimv1alpha1.PushStatusDontPush {
+			return "spec.mappings[badgeId] must give an expression with pushStatus PUSH (default user.employeeNumber)"
+		}
+		return ""
+	}
+	return "spec.mappings has no badgeId mapping"
+}
+
+func namespaceOf(a scimv1alpha1.CustomAttribute) string {
+	if a.ExternalNamespace != "" {
+		return a.ExternalNamespace
+	}
+	return scimv1alpha1.DefaultExtensionSchema
+}
+
+func wantAttribute(a scimv1alpha1.CustomAttribute) okta.SchemaAttribute {
+	t := string(a.Type)
+	if t == "" {
+		t = string(scimv1alpha1.AttributeTypeString)
+	}
+	return okta.SchemaAttribute{
+		Name: a.VariableName, Title: a.DisplayName, Type: t, Required: a.Required,
+		ExternalName: a.VariableName, ExternalNamespace: namespaceOf(a), Description: a.Description,
+	}
+}
+
+// lockApp serialises schema writes for one Okta app across all ScimUserMappings.
+func (r *ScimUserMappingReconciler) lockApp(appID string) func() {
+	mu, _ := r.schemaLocks.LoadOrStore(appID, &sync.Mutex{})
+	m := mu.(*sync.Mutex)
+	m.Lock()
+	return m.Unlock
+}
+
+// reconcileSchema makes the app user profile carry every declared attribute and removes the
+// attributes this mapping synced before and no longer declares. Sets SchemaSynced.
+func (r *ScimUserMappingReconciler) reconcileSchema(ctx context.Context, sc *mappingScope) error {
+	unlock := r.lockApp(sc.appID)
+	defer unlock()
+	have, err := sc.org.GetAppUserAttributes(ctx, sc.appID)
+	if err != nil {
+		return err
+	}
+	var set []okta.SchemaAttribute
+	declared := map[string]bool{}
+	for _, a := range sc.sum.Spec.Attributes {
+		want := wantAttribute(a)
+		declared[want.Name] = true
+		cur, ok := have[want.Name]
+		if !ok || cur.Title != want.Title || cur.Type != want.Type || cur.Required != want.Required ||
+			cur.ExternalName != want.ExternalName || cur.ExternalNamespace != want.ExternalNamespace ||
+			cur.Description != want.Description {
+			set = append(set, want)
+		}
+	}
+	var remove []string
+	for _, n := range sc.sum.Status.SyncedAttributes {
+		if _, ok := have[n]; ok && !declared[n] {
+			remove = append(remove, n)
+		}
+	}
+	if len(set) > 0 || len(remove) > 0 {
+		if err := sc.org.UpdateAppUserAttributes(ctx, sc.appID, set, remove); err != nil {
+			return err
+		}
+		sc.written = true
+		logf.FromContext(ctx).Info("Updated the Okta app user schema", "app", sc.appID, "set", len(set), "removed", len(remove))
+	}
+	names := make([]string, 0, len(declared))
+	for n := range declared {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	sc.sum.Status.SyncedAttributes = names
+	setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
+		fmt.Sprintf("app %s has the custom attributes %s", sc.appID, strings.Join(names, ", ")))
+	return nil
+}
+
+// reconcileMapping makes the Okta user -> app profile mapping carry every effective mapping and
+// drops the targets this mapping synced before and no longer lists. Sets MappingsSynced.
+func (r *ScimUserMappingReconciler) reconcileMapping(ctx context.Context, sc *mappingScope) error {
+	userType, err := sc.org.DefaultUserTypeID(ctx)
+	if err != nil {
+		return err
+	}
+	cur, err := sc.org.FindProfileMapping(ctx, userType, sc.appID)
+	if err != nil {
+		return err
+	}
+	effective := sc.sum.Spec.EffectiveMappings()
+	change := map[string]okta.MappingProperty{}
+	wanted := map[string]bool{}
+	for _, m := range effective {
+		wanted[m.Target] = true
+		want := okta.MappingProperty{Expression: m.Expression, PushStatus: string(m.PushStatus)}
+		if got, ok := cur.Properties[m.Target]; !ok || got.Expression != want.Expression ||
+			(got.PushStatus != "" && got.PushStatus != want.PushStatus) {
+			change[m.Target] = want
+		}
+	}
+	for _, m := range sc.sum.Status.SyncedMappings {
+		if _, ok := cur.Properties[m.Target]; ok && !wanted[m.Target] {
+			change[m.Target] = okta.MappingProperty{}
+		}
+	}
+	if len(change) > 0 {
+		if _, err := sc.org.UpdateProfileMapping(ctx, cur.ID, change); err != nil {
+			return err
+		}
+		sc.written = true
+		logf.FromContext(ctx).Info("Updated the Okta profile mapping", "mapping", cur.ID, "changed", len(change))
+	}
+	sc.sum.Status.SyncedMappings = effective
+	setMappingCondition(sc.sum, scimv1alpha1.ConditionMappingsSynced, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
+		fmt.Sprintf("profile mapping %s (user type %s -> app %s) has %d mapping(s)", cur.ID, userType, sc.appID, len(effective)))
+	return nil
+}
+
+// oktaFailure records an Okta error on the condition of the step that failed.
+func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMapping, condType string, err error) (ctrl.Result, error) {
+	var rl *okta.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonRateLimited,
+			fmt.Sprintf("Okta rate limit reached; retrying after %s", rl.Reset.UTC().Format(time.RFC3339)))
+		return ctrl.Result{RequeueAfter: rl.RetryAfter(r.now()) + time.Second}, nil
+	case errors.Is(err, okta.ErrInvalidCredentials):
+		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials,
+			fmt.Sprintf("Okta rejected the agency's credentials: %v; see the AgencyProvisioning's OktaAuthenticated condition", err))
+		return ctrl.Result{RequeueAfter: waitForAgencyInterval}, nil
+	case errors.Is(err, okta.ErrInvalidRequest):
+		// Right after a schema write Okta may not yet know the new attribute: look again soon.
+		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonOktaError, err.Error())
+		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
+	}
+	setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonOktaError, err.Error())
+	return ctrl.Result{}, err
+}
+
+func setMappingCondition(sum *scimv1alpha1.ScimUserMapping, t string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&sum.Status.Conditions, metav1.Condition{
+		Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: sum.Generation,
+	})
+}
+
+func (r *ScimUserMappingReconciler) setBoth(sum *scimv1alpha1.ScimUserMapping, status metav1.ConditionStatus, reason, msg string) {
+	setMappingCondition(sum, scimv1alpha1.ConditionSchemaSynced, status, reason, msg)
+	setMappingCondition(sum, scimv1alpha1.ConditionMappingsSynced, status, reason, msg)
+}
+
+// setMappingReady: Ready is True when SchemaSynced and MappingsSynced are; otherwise it
+// carries the first non-True condition's reason and message.
+func setMappingReady(sum *scimv1alpha1.ScimUserMapping) {
+	for _, t := range []string{scimv1alpha1.ConditionSchemaSynced, scimv1alpha1.ConditionMappingsSynced} {
+		c := meta.FindStatusCondition(sum.Status.Conditions, t)
+		if c == nil {
+			setMappingCondition(sum, scimv1alpha1.ConditionReady, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling,
+				t+" not observed yet")
+			return
+		}
+		if c.Status != metav1.ConditionTrue {
+			setMappingCondition(sum, scimv1alpha1.ConditionReady, c.Status, c.Reason, t+": "+c.Message)
+			return
+		}
+	}
+	setMappingCondition(sum, scimv1alpha1.ConditionReady, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
+		"the custom attributes and mappings are in Okta as declared")
+}
+
+// SetupWithManager watches ScimUserMappings (spec changes) and wakes them when their
+// AgencyProvisioning's SAML app id changes.
 func (r *ScimUserMappingReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&scimv1alpha1.ScimUserMapping{}).
+		For(&scimv1alpha1.ScimUserMapping{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&scimv1alpha1.AgencyProvisioning{},
+			handler.EnqueueRequestsFromMapFunc(r.mappingsOf),
+			builder.WithPredicates(samlAppChanged())).
 		Named("scimusermapping").
 		Complete(r)
+}
+
+func samlAppChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*scimv1alpha1.AgencyProvisioning)
+			n, ok2 := e.ObjectNew.(*scimv1alpha1.AgencyProvisioning)
+			return ok1 && ok2 && o.Status.Okta.SAMLAppID != n.Status.Okta.SAMLAppID
+		},
+	}
+}
+
+func (r *ScimUserMappingReconciler) mappingsOf(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list scimv1alpha1.ScimUserMappingList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace())); err != nil {
+		logf.FromContext(ctx).Error(err, "List ScimUserMappings")
+		return nil
+	}
+	var out []reconcile.Request
+	for _, s := range list.Items {
+		if s.Spec.AgencyProvisioningRef.Name == obj.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+		}
+	}
+	return out
 }

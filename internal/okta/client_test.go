@@ -273,7 +273,7 @@ func TestProfileMapping_MatchesBothEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ID != "right" || m.Properties["badgeId"] != "user.employeeNumber" {
+	if m.ID != "right" || m.Properties["badgeId"].Expression != "user.employeeNumber" {
 		t.Fatalf("mapping = %+v", m)
 	}
 }
@@ -366,12 +366,12 @@ func TestCredentialsFromSecret(t *testing.T) {
 		mode    string
 	}{
 		{name: "api token", orgURL: "https://x.okta.com", data: map[string][]byte{"apiToken": []byte("t")}, mode: "API token"},
-		{name: "service app", orgURL: "https://x.okta.com", data: map[string][]byte{"clientId": []byte("c"), "privateKey": []byte("k")}, mode: "OAuth service app"},
+		{name: "service app", orgURL: "https://x.okta.com", data: map[string][]byte{"clientID": []byte("c"), "privateKey": []byte("k")}, mode: "OAuth service app"},
 		{name: "loopback http allowed", orgURL: "http://127.0.0.1:8080", data: map[string][]byte{"apiToken": []byte("t")}, mode: "API token"},
 		{name: "plain http refused", orgURL: "http://x.okta.com", data: map[string][]byte{"apiToken": []byte("t")}, wantErr: true},
-		{name: "both kinds refused", orgURL: "https://x.okta.com", data: map[string][]byte{"apiToken": []byte("t"), "clientId": []byte("c")}, wantErr: true},
+		{name: "both kinds refused", orgURL: "https://x.okta.com", data: map[string][]byte{"apiToken": []byte("t"), "clientID": []byte("c")}, wantErr: true},
 		{name: "nothing refused", orgURL: "https://x.okta.com", data: map[string][]byte{}, wantErr: true},
-		{name: "client id without key refused", orgURL: "https://x.okta.com", data: map[string][]byte{"clientId": []byte("c")}, wantErr: true},
+		{name: "client id without key refused", orgURL: "https://x.okta.com", data: map[string][]byte{"clientID": []byte("c")}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 // or clientId + privateKey (+ keyId, scopes) for an OAuth service app.
 const (
 	SecretKeyAPIToken   = "apiToken"
-	SecretKeyClientID   = "clientId"
+	SecretKeyClientID   = "clientID"
 	SecretKeyPrivateKey = "privateKey"
-	SecretKeyKeyID      = "keyId"
+	SecretKeyKeyID      = "keyID"
 	SecretKeyScopes     = "scopes"
 )
 

@@ -50,7 +50,7 @@ func (c *Client) FindProfileMapping(ctx context.Context, sourceID, targetID stri
 }
 
 func fromMapping(m *sdk.ProfileMapping) *ProfileMapping {
-	out := &ProfileMapping{ID: m.Id, Properties: map[string]string{}}
+	out := &ProfileMapping{ID: m.Id, Properties: map[string]MappingProperty{}}
 	if m.Source != nil {
 		out.SourceID = m.Source.Id
 	}
@@ -59,21 +59,25 @@ func fromMapping(m *sdk.ProfileMapping) *ProfileMapping {
 	}
 	for k, p := range m.Properties {
 		if p != nil {
-			out.Properties[k] = p.Expression
+			out.Properties[k] = MappingProperty{Expression: p.Expression, PushStatus: p.PushStatus}
 		}
 	}
 	return out
 }
 
 // UpdateProfileMapping implements Mappings.
-func (c *Client) UpdateProfileMapping(ctx context.Context, mappingID string, properties map[string]string) (*ProfileMapping, error) {
+func (c *Client) UpdateProfileMapping(ctx context.Context, mappingID string, properties map[string]MappingProperty) (*ProfileMapping, error) {
 	props := map[string]*sdk.ProfileMappingProperty{}
-	for k, expr := range properties {
-		if expr == "" {
+	for k, p := range properties {
+		if p.Expression == "" {
 			props[k] = nil
 			continue
 		}
-		props[k] = &sdk.ProfileMappingProperty{Expression: expr, PushStatus: "PUSH"}
+		push := p.PushStatus
+		if push == "" {
+			push = "PUSH"
+		}
+		props[k] = &sdk.ProfileMappingProperty{Expression: p.Expression, PushStatus: push}
 	}
 	got, resp, err := c.sdk.ProfileMapping.UpdateProfileMapping(ctx, mappingID, sdk.ProfileMapping{Properties: props})
 	if err := classify(resp, err); err != nil {

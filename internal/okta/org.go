@@ -58,9 +58,9 @@ type Mappings interface {
 	DefaultUserTypeID(ctx context.Context) (string, error)
 	// FindProfileMapping returns the mapping from sourceID to targetID (both ends must match).
 	FindProfileMapping(ctx context.Context, sourceID, targetID string) (*ProfileMapping, error)
-	// UpdateProfileMapping sets the given properties' expressions; an empty expression removes
-	// the property from the mapping.
-	UpdateProfileMapping(ctx context.Context, mappingID string, properties map[string]string) (*ProfileMapping, error)
+	// UpdateProfileMapping sets the given properties; an empty expression removes the property
+	// from the mapping.
+	UpdateProfileMapping(ctx context.Context, mappingID string, properties map[string]MappingProperty) (*ProfileMapping, error)
 }
 
 // GroupPush manages group push mappings, which the SDK lacks; they go through its request
@@ -192,7 +192,14 @@ type ProfileMapping struct {
 	ID         string
 	SourceID   string
 	TargetID   string
-	Properties map[string]string
+	Properties map[string]MappingProperty
+}
+
+// MappingProperty is one entry of a profile mapping.
+type MappingProperty struct {
+	Expression string
+	// PushStatus is PUSH or DONT_PUSH; empty means PUSH.
+	PushStatus string
 }
 
 // GroupPushMapping links an Okta group to a group in the app.
