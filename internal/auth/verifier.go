@@ -50,6 +50,7 @@ type Verifier struct {
 	leeway    time.Duration
 	now       func() time.Time
 	keys      *keyCache
+	cache     *tokenCache
 }
 
 // Option configures a Verifier.
@@ -92,6 +93,12 @@ func WithHTTPClient(c *http.Client) Option {
 	}
 }
 
+// WithCacheSize sets how many accepted tokens are remembered (0 turns the cache off). A
+// remembered token is accepted until it expires, even if its key leaves the key set.
+func WithCacheSize(n int) Option {
+	return func(v *Verifier) { v.cache.size = n }
+}
+
 // WithKeyRefreshInterval sets the shortest time between two key fetches for one issuer,
 // which bounds the fetches tokens with unknown key ids can cause.
 func WithKeyRefreshInterval(d time.Duration) Option {
@@ -112,6 +119,7 @@ func NewVerifier(orgURL string, opts ...Option) (*Verifier, error) {
 		leeway:    DefaultLeeway,
 		now:       time.Now,
 		keys:      newKeyCache(),
+		cache:     &tokenCache{size: DefaultCacheSize},
 	}
 	for _, opt := range opts {
 		opt(v)
@@ -129,6 +137,9 @@ type tokenClaims struct {
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if raw == "" {
 		return nil, reject(scimconfig.ReasonMissingToken, "no bearer token in the Authorization header")
+	}
+	if c, ok := v.cache.get(raw, v.now(), v.leeway); ok {
+		return c, nil
 	}
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithoutClaimsValidation())
@@ -165,7 +176,13 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if rerr := v.checkClaims(&claims); rerr != nil {
 		return nil, rerr
 	}
-	return &Claims{Issuer: issuer, ClientID: claims.ClientID}, nil
+	accepted := Claims{Issuer: issuer, ClientID: claims.ClientID}
+	entry := cachedToken{claims: accepted, expires: claims.ExpiresAt.Time}
+	if claims.NotBefore != nil {
+		entry.notBefore = claims.NotBefore.Time
+	}
+	v.cache.put(raw, entry)
+	return &accepted, nil
 }
 
 // checkIssuer accepts the org URL itself or {orgURL}/oauth2/{serverId}, same scheme and host.

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/provisioning-dev/scim-operator/internal/auth"
+	"github.com/provisioning-dev/scim-operator/internal/directory"
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
 )
 
@@ -82,9 +83,9 @@ func (m *Monitor) authenticated(c *auth.Claims, method, path string, status int)
 	}
 }
 
-// Counter counts the directory's resources for the report.
+// Counter counts the directory's resources for the report; directory.Store is one.
 type Counter interface {
-	Count(ctx context.Context) (users, activeUsers, groups int64, err error)
+	Counts(ctx context.Context) (directory.Counts, error)
 }
 
 // Report returns what the server tells the operator about itself.
@@ -92,7 +93,10 @@ func (m *Monitor) Report(ctx context.Context, agencyID string, counter Counter) 
 	r := scimconfig.Report{AgencyID: agencyID}
 	var err error
 	if counter != nil {
-		r.Users, r.ActiveUsers, r.Groups, err = counter.Count(ctx)
+		var c directory.Counts
+		if c, err = counter.Counts(ctx); err == nil {
+			r.Users, r.ActiveUsers, r.Groups = c.Users, c.ActiveUsers, c.Groups
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

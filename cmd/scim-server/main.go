@@ -1,0 +1,53 @@
+// Command scim-server serves one agency's SCIM 2.0 API for Okta, as the operator's pods run
+// it: scim-server --config FILE. See docs/scim-server.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run parses flags, starts the server and blocks until SIGTERM or SIGINT. It returns the
+// process exit code: 2 for a bad command line or configuration, 1 for a runtime failure.
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scim-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "path of the YAML configuration file (required)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *configPath == "" {
+		fmt.Fprintln(stderr, "scim-server: --config FILE is required")
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "scim-server: --log-level: %v\n", err)
+		return 2
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "scim-server: %v\n", err)
+		return 2
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, cfg, logger); err != nil && !errors.Is(err, context.Canceled) {
+		logger.Error("SCIM server stopped", "error", err)
+		return 1
+	}
+	return 0
+}

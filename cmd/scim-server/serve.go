@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/provisioning-dev/scim-operator/internal/auth"
+	"github.com/provisioning-dev/scim-operator/internal/directory"
+	"github.com/provisioning-dev/scim-operator/internal/scim"
+	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
+)
+
+// Timeouts of the servers and of shutting down.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 25 * time.Second
+	storeRetry        = 2 * time.Second
+	probeTimeout      = 2 * time.Second
+)
+
+func loadConfig(path string) (*scimconfig.Config, error) {
+	cfg, err := scimconfig.Load(path)
+	if err != nil {
+		// One line: the key and what is wrong with it.
+		return nil, errors.New(strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	return cfg, nil
+}
+
+// serve runs the metrics listener at once (so /healthz answers and /readyz says why it is not
+// ready), opens the store, retrying until it answers, then serves the SCIM API until ctx ends.
+func serve(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	monitor, err := scim.NewMonitor(reg)
+	if err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
+	state := &storeState{}
+	metricsSrv := newServer(cfg.MetricsAddress, metricsMux(cfg, reg, monitor, state))
+	metricsLn, err := net.Listen("tcp", cfg.MetricsAddress)
+	if err != nil {
+		return fmt.Errorf("listen on metricsAddress %s: %w", cfg.MetricsAddress, err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- ignoreClosed(metricsSrv.Serve(metricsLn)) }()
+	logger.Info("Metrics listening", "address", metricsLn.Addr().String())
+	defer shutdown(metricsSrv, logger, "metrics")
+
+	store, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	state.set(store)
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Error("Closing the directory failed", "error", err)
+		}
+	}()
+
+	verifier, err := auth.NewVerifier(cfg.OktaOrgURL, auth.WithAudience(cfg.Audience), auth.WithClientIDs(cfg.ClientIDs...))
+	if err != nil {
+		return err
+	}
+	api, err := scim.New(cfg, store, verifier, scim.WithLogger(logger), scim.WithMonitor(monitor))
+	if err != nil {
+		return err
+	}
+	apiSrv := newServer(cfg.ListenAddress, api.Handler())
+	apiLn, err := net.Listen("tcp", cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen on listenAddress %s: %w", cfg.ListenAddress, err)
+	}
+	if cfg.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			_ = apiLn.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		apiLn = tls.NewListener(apiLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	go func() { errc <- ignoreClosed(apiSrv.Serve(apiLn)) }()
+	logger.Info("SCIM API listening", "address", apiLn.Addr().String(), "basePath", scim.BasePath(cfg.AgencyID),
+		"syncMode", cfg.SyncMode, "tls", cfg.TLS.CertFile != "")
+
+	select {
+	case <-ctx.Done():
+		logger.Info("Shutting down, finishing in-flight requests")
+	case err := <-errc:
+		return err
+	}
+	// In-flight requests finish before the store closes (deferred above, so it runs after).
+	shutdown(apiSrv, logger, "SCIM API")
+	return nil
+}
+
+func newServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10}
+}
+
+func shutdown(srv *http.Server, logger *slog.Logger, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		logger.Error("Shutdown did not finish", "server", name, "error", err)
+	}
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// openStore opens the directory, retrying while the database does not answer.
+func openStore(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger) (directory.Store, error) {
+	for {
+		store, err := directory.Open(ctx, cfg.Database, directory.RulesFromConfig(cfg), directory.WithLogger(logger))
+		if err == nil {
+			return store, nil
+		}
+		logger.Error("Opening the directory failed; retrying", "error", err, "retryIn", storeRetry)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(storeRetry):
+		}
+	}
+}
+
+// storeState holds the store once it is open, for the probes and the report.
+type storeState struct {
+	v atomic.Value // directory.Store
+}
+
+func (s *storeState) set(st directory.Store) { s.v.Store(st) }
+
+// get returns the store, or nil before it is open.
+func (s *storeState) get() directory.Store {
+	st, _ := s.v.Load().(directory.Store)
+	return st
+}
+
+func metricsMux(cfg *scimconfig.Config, reg *prometheus.Registry, monitor *scim.Monitor, state *storeState) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		st := state.get()
+		if st == nil {
+			http.Error(w, "directory not open yet", http.StatusServiceUnavailable)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), probeTimeout)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, "directory unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET "+scimconfig.ReportPath, func(w http.ResponseWriter, r *http.Request) {
+		var counter scim.Counter
+		if st := state.get(); st != nil {
+			counter = st
+		}
+		report, err := monitor.Report(r.Context(), cfg.AgencyID, counter)
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			// The report is still useful without counts; say they are missing.
+			w.Header().Set("X-Report-Partial", "counts unavailable")
+		}
+		_ = json.NewEncoder(w).Encode(report)
+	})
+	return mux
+}
