@@ -36,7 +36,7 @@ type HTTPReportReader struct {
 	// HTTP is the client (default: 5s timeout).
 	HTTP *http.Client
 	// BaseURL returns the metrics port's base URL for ap, for example
-	// http://<name>-scim.<namespace>.svc:9090 (the in-cluster Service; see DefaultReportBaseURL).
+	// http://<scim-server Service>.<namespace>.svc:9090 (see DefaultReportBaseURL).
 	BaseURL func(ap *scimv1alpha1.AgencyProvisioning) string
 	// AllowAnnotation lets AnnotationReportURL override BaseURL; for out-of-cluster runs only.
 	AllowAnnotation bool
@@ -44,8 +44,7 @@ type HTTPReportReader struct {
 
 // DefaultReportBaseURL is the SCIM server's metrics Service inside the cluster.
 func DefaultReportBaseURL(ap *scimv1alpha1.AgencyProvisioning) string {
-	return fmt.Sprintf("http://%s-scim.%s.svc:%s", ap.Name, ap.Namespace,
-		strings.TrimPrefix(scimconfig.DefaultMetricsAddress, ":"))
+	return fmt.Sprintf("http://%s.%s.svc:%d", ScimServerName(ap), ap.Namespace, metricsPort)
 }
 
 // maxReportBytes bounds the report answer.
