@@ -1,6 +1,9 @@
 package directory
 
 import (
+	"strings"
+
+	"github.com/provisioning-dev/scim-operator/internal/filter"
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
 )
 
@@ -47,4 +50,141 @@ func RulesFromConfig(c *scimconfig.Config) Rules {
 		UserGroups:       c.UserGroups,
 		CommandHierarchy: c.CommandHierarchy,
 	}
+}
+
+// compiledRules are Rules ready for lookups.
+type compiledRules struct {
+	extension        string
+	defaultLanguage  string
+	ranks            map[string]string
+	roles            map[string]string
+	evidenceGroups   map[string]string
+	userGroups       []string
+	commandHierarchy map[string]bool
+}
+
+func compileRules(r Rules) compiledRules {
+	c := compiledRules{
+		extension:        r.ExtensionSchema,
+		defaultLanguage:  r.DefaultLanguage,
+		ranks:            lookup(r.Ranks),
+		roles:            lookup(r.Roles),
+		evidenceGroups:   lookup(r.EvidenceGroups),
+		userGroups:       r.UserGroups,
+		commandHierarchy: make(map[string]bool, len(r.CommandHierarchy)),
+	}
+	if c.extension == "" {
+		c.extension = filter.AxonExtensionSchema
+	}
+	if c.defaultLanguage == "" {
+		c.defaultLanguage = LanguageDefault
+	}
+	for _, name := range r.CommandHierarchy {
+		c.commandHierarchy[strings.ToLower(name)] = true
+	}
+	return c
+}
+
+func lookup(names []string) map[string]string {
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = n
+	}
+	return m
+}
+
+// extField names an extension attribute the way SCIM errors name it.
+func (c *compiledRules) extField(attr string) string {
+	return c.extension + ":" + attr
+}
+
+// applyUserRules checks u against the agency's rules and normalises it in place: lookup
+// values take the agency's spelling, the role and language get their defaults. old is the
+// stored user for a replace, nil for a create. It does not check userGroupName, which needs
+// the database.
+func (c *compiledRules) applyUserRules(u *User, old *User) error {
+	if strings.TrimSpace(u.UserName) == "" {
+		return errorf(KindInvalidValue, "userName", "userName is required")
+	}
+	if strings.TrimSpace(u.Extension.BadgeID) == "" {
+		return errorf(KindInvalidValue, c.extField("badgeId"), "badgeId is required")
+	}
+	if err := c.applyRole(u, old); err != nil {
+		return err
+	}
+	if u.Extension.RankName != "" {
+		name, ok := c.ranks[strings.ToLower(u.Extension.RankName)]
+		if !ok {
+			return errorf(KindInvalidValue, c.extField("rankName"),
+				"rank %q does not exist in the agency", u.Extension.RankName)
+		}
+		u.Extension.RankName = name
+	}
+	if u.Extension.EvidenceGroupName != "" {
+		name, ok := c.evidenceGroups[strings.ToLower(u.Extension.EvidenceGroupName)]
+		if !ok {
+			return errorf(KindInvalidValue, c.extField("evidenceGroupName"),
+				"evidence group %q does not exist in the agency", u.Extension.EvidenceGroupName)
+		}
+		u.Extension.EvidenceGroupName = name
+	}
+	if u.PreferredLanguage == "" {
+		u.PreferredLanguage = u.Locale
+	}
+	if u.PreferredLanguage == "" {
+		u.PreferredLanguage = c.defaultLanguage
+	}
+	u.Emails = compactEmails(u.Emails)
+	return nil
+}
+
+// applyRole: "Blank" is ignored (a replace keeps the stored role), no role means "User",
+// and any other role must exist in the agency.
+func (c *compiledRules) applyRole(u *User, old *User) error {
+	role := u.Extension.AxonRole
+	if strings.EqualFold(role, RoleBlank) {
+		role = ""
+		if old != nil {
+			role = old.Extension.AxonRole
+		}
+	}
+	if role == "" {
+		if name, ok := c.roles[strings.ToLower(RoleDefault)]; ok {
+			role = name
+		} else {
+			role = RoleDefault
+		}
+		u.Extension.AxonRole = role
+		return nil
+	}
+	name, ok := c.roles[strings.ToLower(role)]
+	if !ok {
+		return errorf(KindInvalidValue, c.extField("axonRole"), "role %q does not exist in the agency", role)
+	}
+	u.Extension.AxonRole = name
+	return nil
+}
+
+// compactEmails drops emails without a value.
+func compactEmails(in []Email) []Email {
+	out := in[:0:0]
+	for _, e := range in {
+		if strings.TrimSpace(e.Value) != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// primaryEmail is the email flagged primary, else the first one; "" when there is none.
+func primaryEmail(emails []Email) string {
+	for _, e := range emails {
+		if e.Primary {
+			return e.Value
+		}
+	}
+	if len(emails) > 0 {
+		return emails[0].Value
+	}
+	return ""
 }

@@ -1,0 +1,207 @@
+package directory
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func memberValues(g *Group) []string {
+	out := make([]string, 0, len(g.Members))
+	for _, m := range g.Members {
+		out = append(out, m.Value)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sorted(ids ...string) []string {
+	slices.Sort(ids)
+	return ids
+}
+
+func TestGroups_UserGroupsExistBeforeAnyPush(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		page, err := st.ListGroups(t.Context(), Query{SortBy: "displayName", Count: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, g := range page.Resources {
+			got = append(got, g.DisplayName)
+		}
+		if !slices.Equal(got, []string{"Patrol-A", "Patrol-B"}) {
+			t.Fatalf("groups after open = %v, want the rules' user groups", got)
+		}
+	})
+}
+
+func TestGroups_CommandHierarchyGroupsCannotBeDeleted(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		division := mustCreateGroup(t, st, Group{DisplayName: "patrol division"})
+		err := st.DeleteGroup(t.Context(), division.ID)
+		wantKind(t, err, KindConflict, "")
+		if _, err := st.GetGroup(t.Context(), division.ID, false); err != nil {
+			t.Fatalf("the protected group must still exist: %v", err)
+		}
+		_, err = st.PatchGroup(t.Context(), division.ID, []GroupOp{{Kind: OpSetDisplayName, Value: "Renamed"}})
+		wantKind(t, err, KindConflict, "displayName")
+
+		other := mustCreateGroup(t, st, Group{DisplayName: "Traffic"})
+		if err := st.DeleteGroup(t.Context(), other.ID); err != nil {
+			t.Fatalf("delete an ordinary group: %v", err)
+		}
+		_, err = st.GetGroup(t.Context(), other.ID, false)
+		wantKind(t, err, KindNotFound, "")
+		wantKind(t, st.DeleteGroup(t.Context(), other.ID), KindNotFound, "")
+	})
+}
+
+func TestGroups_MembershipByEveryPatchForm(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		a := mustCreateUser(t, st, oktaUser(1)).ID
+		b := mustCreateUser(t, st, oktaUser(2)).ID
+		c := mustCreateUser(t, st, oktaUser(3)).ID
+		g := mustCreateGroup(t, st, Group{DisplayName: "Detectives", Members: []Member{}})
+
+		steps := []struct {
+			name        string
+			ops         []GroupOp
+			want        []string
+			wantVersion int64
+		}{
+			{name: "add", ops: []GroupOp{{Kind: OpAddMembers, Members: []string{a, b}}}, want: sorted(a, b), wantVersion: 2},
+			{name: "add again changes nothing", ops: []GroupOp{{Kind: OpAddMembers, Members: []string{a}}},
+				want: sorted(a, b), wantVersion: 2},
+			{name: "remove by value filter", ops: []GroupOp{{Kind: OpRemoveMembersMatching,
+				Filter: mustParse(t, `value eq "`+a+`"`)}}, want: sorted(b), wantVersion: 3},
+			{name: "replace", ops: []GroupOp{{Kind: OpReplaceMembers, Members: []string{a, c}}},
+				want: sorted(a, c), wantVersion: 4},
+			{name: "remove by id", ops: []GroupOp{{Kind: OpRemoveMembers, Members: []string{c}}}, want: sorted(a), wantVersion: 5},
+			{name: "replace with an empty list", ops: []GroupOp{{Kind: OpReplaceMembers}}, want: []string{}, wantVersion: 6},
+			{name: "path-less replace carrying id and displayName", ops: []GroupOp{
+				{Kind: OpSetDisplayName, Value: "Detectives Unit"}, {Kind: OpAddMembers, Members: []string{b, c}},
+				{Kind: OpRemoveAllMembers}, {Kind: OpAddMembers, Members: []string{c}},
+			}, want: sorted(c), wantVersion: 7},
+		}
+		for _, step := range steps {
+			t.Run(step.name, func(t *testing.T) {
+				patched, err := st.PatchGroup(t.Context(), g.ID, step.ops)
+				if err != nil {
+					t.Fatalf("patch: %v", err)
+				}
+				if patched.Members != nil {
+					t.Errorf("PatchGroup must not load members")
+				}
+				read, err := st.GetGroup(t.Context(), g.ID, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := memberValues(read); !slices.Equal(got, step.want) {
+					t.Errorf("members = %v, want %v", got, step.want)
+				}
+				if read.Meta.Version != step.wantVersion {
+					t.Errorf("version = %d, want %d", read.Meta.Version, step.wantVersion)
+				}
+			})
+		}
+		read, _ := st.GetGroup(t.Context(), g.ID, false)
+		if read.DisplayName != "Detectives Unit" {
+			t.Errorf("rename lost: %q", read.DisplayName)
+		}
+		_, err := st.PatchGroup(t.Context(), g.ID, []GroupOp{
+			{Kind: OpAddMembers, Members: []string{a}},
+			{Kind: OpAddMembers, Members: []string{"not-a-member-id"}},
+		})
+		e := wantKind(t, err, KindInvalidValue, "members")
+		if want := "not-a-member-id"; !strings.Contains(e.Detail, want) {
+			t.Errorf("detail %q does not name %q", e.Detail, want)
+		}
+		read, _ = st.GetGroup(t.Context(), g.ID, true)
+		if got := memberValues(read); !slices.Equal(got, sorted(c)) {
+			t.Errorf("a failed PATCH must change nothing; members = %v", got)
+		}
+		user, _ := st.GetUser(t.Context(), c)
+		if len(user.Groups) != 1 || user.Groups[0].ID != g.ID {
+			t.Errorf("the user's groups = %+v", user.Groups)
+		}
+	})
+}
+
+func TestGroups_ReplaceSetsNameExternalIDAndMembers(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		a := mustCreateUser(t, st, oktaUser(1)).ID
+		b := mustCreateUser(t, st, oktaUser(2)).ID
+		g := mustCreateGroup(t, st, Group{DisplayName: "K9", ExternalID: "00g1", Members: []Member{{Value: a}}})
+		got, err := st.ReplaceGroup(t.Context(), g.ID, Group{DisplayName: "K9 Unit", ExternalID: "00g2",
+			Members: []Member{{Value: b}, {Value: b}}}, IfVersion(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DisplayName != "K9 Unit" || got.ExternalID != "00g2" || !slices.Equal(memberValues(got), []string{b}) ||
+			got.Meta.Version != 2 {
+			t.Fatalf("replaced group = %+v", got)
+		}
+		_, err = st.ReplaceGroup(t.Context(), g.ID, Group{DisplayName: "K9"}, IfVersion(1))
+		wantKind(t, err, KindPreconditionFailed, "")
+	})
+}
+
+func TestGroups_DisplayNameAndExternalIDAreUnique(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		mustCreateGroup(t, st, Group{DisplayName: "SWAT", ExternalID: "00gA"})
+		_, err := st.CreateGroup(t.Context(), Group{DisplayName: "swat"})
+		wantKind(t, err, KindUniqueness, "displayName")
+		_, err = st.CreateGroup(t.Context(), Group{DisplayName: "Other", ExternalID: "00gA"})
+		wantKind(t, err, KindUniqueness, "externalId")
+		_, err = st.CreateGroup(t.Context(), Group{DisplayName: " "})
+		wantKind(t, err, KindInvalidValue, "displayName")
+	})
+}
+
+func TestGroups_ListLoadsMembersOnlyWhenAsked(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		a := mustCreateUser(t, st, oktaUser(1)).ID
+		mustCreateGroup(t, st, Group{DisplayName: "Dispatch", Members: []Member{{Value: a}}})
+		q := Query{Filter: mustParse(t, `displayName eq "DISPATCH"`), Count: 10}
+		page, err := st.ListGroups(t.Context(), q)
+		if err != nil || page.Total != 1 || page.Resources[0].Members != nil {
+			t.Fatalf("without members: %+v %v", page, err)
+		}
+		q.WithMembers = true
+		page, err = st.ListGroups(t.Context(), q)
+		if err != nil || len(page.Resources[0].Members) != 1 {
+			t.Fatalf("with members: %+v %v", page, err)
+		}
+		page, err = st.ListGroups(t.Context(), Query{Filter: mustParse(t, `members[value eq "`+a+`"]`), Count: 10})
+		if err != nil || page.Total != 1 || page.Resources[0].DisplayName != "Dispatch" {
+			t.Fatalf("filter by member: %+v %v", page, err)
+		}
+	})
+}
+
+func TestGroups_GroupsCanBeMembers(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		inner := mustCreateGroup(t, st, Group{DisplayName: "Inner"})
+		outer := mustCreateGroup(t, st, Group{DisplayName: "Outer", Members: []Member{{Value: inner.ID}}})
+		if len(outer.Members) != 1 || outer.Members[0].Type != MemberGroup || outer.Members[0].Display != "Inner" {
+			t.Fatalf("members = %+v", outer.Members)
+		}
+		_, err := st.PatchGroup(t.Context(), outer.ID, []GroupOp{{Kind: OpAddMembers, Members: []string{outer.ID}}})
+		wantKind(t, err, KindInvalidValue, "members")
+		if err := st.DeleteGroup(t.Context(), inner.ID); err != nil {
+			t.Fatal(err)
+		}
+		read, _ := st.GetGroup(t.Context(), outer.ID, true)
+		if len(read.Members) != 0 {
+			t.Fatalf("a deleted group must leave the groups it was in: %+v", read.Members)
+		}
+	})
+}

@@ -1,0 +1,264 @@
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/provisioning-dev/scim-operator/internal/filter"
+)
+
+// where translates a query's filter for a resource; "" when there is none.
+func (s *sqlStore) where(e filter.Expr, sc *schema) (string, []any, error) {
+	if e == nil {
+		return "", nil, nil
+	}
+	f := &sqlFilter{d: &s.d, ext: s.rules.extension}
+	if err := f.translate(e, sc); err != nil {
+		return "", nil, err
+	}
+	return " WHERE " + f.b.String(), f.args, nil
+}
+
+// ListUsers implements Store.
+func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) {
+	start, count := pageBounds(q)
+	page := &Page[User]{StartIndex: start, Resources: []User{}}
+	where, args, err := s.where(q.Filter, userSchema)
+	if err != nil {
+		return nil, err
+	}
+	order, err := orderBy(q, userSchema, s.rules.extension)
+	if err != nil {
+		return nil, err
+	}
+	var seqs []int64
+	if count > 0 {
+		query, qargs := s.userPageQuery(q, where, args, order, start, count)
+		rows, err := s.reader.QueryContext(ctx, s.q(query), qargs...)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		if seqs, err = collectUsers(rows, page); err != nil {
+			return nil, err
+		}
+	}
+	if page.Total, err = s.total(ctx, "users", len(seqs), start, count, where, args, "SELECT count(*) FROM users u"); err != nil {
+		return nil, err
+	}
+	if s.keyset(q) && len(seqs) > 0 {
+		s.cursors.put(start+len(seqs), seqs[len(seqs)-1])
+	}
+	if q.WithMembers && len(page.Resources) > 0 {
+		if err := s.attachGroups(ctx, page.Resources); err != nil {
+			return nil, err
+		}
+	}
+	return page, nil
+}
+
+// keyset says whether a user query can use remembered page positions.
+func (s *sqlStore) keyset(q Query) bool {
+	return s.d.keysetPaging && q.Filter == nil && q.SortBy == ""
+}
+
+// userPageQuery builds the SELECT of one page; unfiltered creation-order pages continue from
+// a remembered position when there is one, instead of skipping rows with OFFSET.
+func (s *sqlStore) userPageQuery(q Query, where string, args []any, order string, start, count int) (string, []any) {
+	if s.keyset(q) {
+		if start == 1 {
+			return selectUser + " ORDER BY u.seq LIMIT ?", []any{count}
+		}
+		if after, ok := s.cursors.get(start); ok {
+			return selectUser + " WHERE u.seq > ? ORDER BY u.seq LIMIT ?", []any{after, count}
+		}
+	}
+	query := selectUser + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+	return query, append(append([]any(nil), args...), count, start-1)
+}
+
+func collectUsers(rows *sql.Rows, page *Page[User]) ([]int64, error) {
+	defer func() { _ = rows.Close() }()
+	var seqs []int64
+	for rows.Next() {
+		seq, u, _, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		page.Resources = append(page.Resources, *u)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return seqs, nil
+}
+
+// total returns how many resources match. A short page that starts at the beginning or holds
+// rows already tells; an unfiltered query reads the counter; otherwise the database counts
+// (from an index, for the indexed attributes).
+func (s *sqlStore) total(
+	ctx context.Context,
+	counter string,
+	got, start, count int,
+	where string,
+	args []any,
+	countSQL string,
+) (int, error) {
+	if count > 0 && got < count && (got > 0 || start == 1) {
+		return start - 1 + got, nil
+	}
+	if where == "" {
+		return s.counter(ctx, counter)
+	}
+	var n int64
+	if err := s.reader.QueryRowContext(ctx, s.q(countSQL+where), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", counter, err)
+	}
+	return int(n), nil
+}
+
+// attachGroups loads the groups of a page of users in one query.
+func (s *sqlStore) attachGroups(ctx context.Context, users []User) error {
+	ids := make([]string, len(users))
+	index := make(map[string]int, len(users))
+	for i := range users {
+		ids[i] = users[i].ID
+		index[users[i].ID] = i
+	}
+	rows, err := s.reader.QueryContext(ctx, s.q(`SELECT m.member_id, g.id, g.display_name FROM group_members m
+		JOIN groups g ON g.seq = m.group_seq WHERE `+s.d.inList("m.member_id")+` ORDER BY g.display_name_ci, g.seq`),
+		s.d.listArg(ids))
+	if err != nil {
+		return fmt.Errorf("read users' groups: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var member string
+		var g GroupRef
+		if err := rows.Scan(&member, &g.ID, &g.DisplayName); err != nil {
+			return fmt.Errorf("read users' groups: %w", err)
+		}
+		if i, ok := index[member]; ok {
+			users[i].Groups = append(users[i].Groups, g)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read users' groups: %w", err)
+	}
+	return nil
+}
+
+const selectGroup = "SELECT g.seq, g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version FROM groups g"
+
+func scanGroup(r rowScanner) (int64, *Group, error) {
+	var (
+		seq               int64
+		g                 Group
+		ext               sql.NullString
+		created, modified string
+	)
+	if err := r.Scan(&seq, &g.ID, &g.DisplayName, &ext, &created, &modified, &g.Meta.Version); err != nil {
+		return 0, nil, err
+	}
+	g.ExternalID = ext.String
+	var err error
+	if g.Meta.Created, err = parseTime(created); err != nil {
+		return 0, nil, err
+	}
+	if g.Meta.LastModified, err = parseTime(modified); err != nil {
+		return 0, nil, err
+	}
+	return seq, &g, nil
+}
+
+// ListGroups implements Store.
+func (s *sqlStore) ListGroups(ctx context.Context, q Query) (*Page[Group], error) {
+	start, count := pageBounds(q)
+	page := &Page[Group]{StartIndex: start, Resources: []Group{}}
+	where, args, err := s.where(q.Filter, groupSchema)
+	if err != nil {
+		return nil, err
+	}
+	order, err := orderBy(q, groupSchema, s.rules.extension)
+	if err != nil {
+		return nil, err
+	}
+	var seqs []int64
+	if count > 0 {
+		query := selectGroup + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+		rows, err := s.reader.QueryContext(ctx, s.q(query), append(append([]any(nil), args...), count, start-1)...)
+		if err != nil {
+			return nil, fmt.Errorf("list groups: %w", err)
+		}
+		if seqs, err = collectGroups(rows, page); err != nil {
+			return nil, err
+		}
+	}
+	if page.Total, err = s.total(ctx, "groups", len(seqs), start, count, where, args, "SELECT count(*) FROM groups g"); err != nil {
+		return nil, err
+	}
+	if q.WithMembers && len(seqs) > 0 {
+		if err := s.attachMembers(ctx, s.reader, seqs, page.Resources); err != nil {
+			return nil, err
+		}
+	}
+	return page, nil
+}
+
+func collectGroups(rows *sql.Rows, page *Page[Group]) ([]int64, error) {
+	defer func() { _ = rows.Close() }()
+	var seqs []int64
+	for rows.Next() {
+		seq, g, err := scanGroup(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list groups: %w", err)
+		}
+		page.Resources = append(page.Resources, *g)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	return seqs, nil
+}
+
+// attachMembers loads the members of groups (seqs[i] is groups[i]'s) in one query.
+func (s *sqlStore) attachMembers(ctx context.Context, db dbtx, seqs []int64, groups []Group) error {
+	index := make(map[int64]int, len(seqs))
+	marks := make([]string, len(seqs))
+	args := make([]any, len(seqs))
+	for i, seq := range seqs {
+		index[seq] = i
+		marks[i] = "?"
+		args[i] = seq
+		groups[i].Members = []Member{}
+	}
+	rows, err := db.QueryContext(ctx, s.q(`SELECT m.group_seq, m.member_id, m.member_type,
+		COALESCE(u.display_name, u.user_name, mg.display_name, '')
+		FROM group_members m
+		LEFT JOIN users u ON m.member_type = 'User' AND u.id = m.member_id
+		LEFT JOIN groups mg ON m.member_type = 'Group' AND mg.id = m.member_id
+		WHERE m.group_seq IN (`+strings.Join(marks, ", ")+`) ORDER BY m.group_seq, m.member_id`), args...)
+	if err != nil {
+		return fmt.Errorf("read members: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var seq int64
+		var m Member
+		var typ string
+		if err := rows.Scan(&seq, &m.Value, &typ, &m.Display); err != nil {
+			return fmt.Errorf("read members: %w", err)
+		}
+		m.Type = MemberType(typ)
+		if i, ok := index[seq]; ok {
+			groups[i].Members = append(groups[i].Members, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read members: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	// Registers the "pgx" database/sql driver.
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// migrationLock is a transaction-level advisory lock key that serialises migrations of
+// replicas starting together ("scimdir" in ASCII).
+const migrationLock = "SELECT pg_advisory_xact_lock(7234224116664690)"
+
+func openPostgres(ctx context.Context, databaseURL string, rules Rules, o options) (Store, error) {
+	db, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	conns := o.maxConns
+	if conns <= 0 {
+		conns = 8
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	s := &sqlStore{
+		d:      postgresDialect(),
+		writer: db,
+		reader: db,
+		rules:  compileRules(rules),
+		now:    o.now,
+		log:    o.logger,
+	}
+	if err := s.start(ctx, "postgres", migrationLock); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func postgresDialect() dialect {
+	return dialect{
+		name:      "postgres",
+		dollar:    true,
+		forUpdate: " FOR UPDATE",
+		contains:  func(col string) string { return "strpos(" + col + ", ?) > 0" },
+		endsWith: func(col string, n int) string {
+			return "right(" + col + ", " + strconv.Itoa(n) + ")"
+		},
+		inList:  func(col string) string { return col + " = ANY(?::text[])" },
+		listArg: func(ids []string) any { return ids },
+		uniqueIndex: func(err error) (string, bool) {
+			var e *pgconn.PgError
+			if errors.As(err, &e) && e.Code == "23505" {
+				return e.ConstraintName, true
+			}
+			return "", false
+		},
+	}
+}

@@ -1,0 +1,247 @@
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// dialect holds what differs between SQLite and PostgreSQL; the SQL is otherwise shared.
+type dialect struct {
+	name string
+	// dollar rewrites `?` placeholders to `$1`, `$2`, ... (PostgreSQL).
+	dollar bool
+	// forUpdate is appended to the SELECT that reads a row about to be written.
+	forUpdate string
+	// contains renders "col contains ?" and endsWith "the last n characters of col".
+	contains func(col string) string
+	endsWith func(col string, n int) string
+	// inList renders "col is in the list bound to ?" and listArg builds that list's argument.
+	inList  func(col string) string
+	listArg func(ids []string) any
+	// uniqueIndex returns the name of the unique index or column an error violated.
+	uniqueIndex func(err error) (string, bool)
+	// keysetPaging says creation order equals commit order, so a page position can be
+	// remembered as a seq (true for SQLite's single writer).
+	keysetPaging bool
+}
+
+// dbtx is what *sql.DB and *sql.Tx share.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// sqlStore implements Store on database/sql for both backends.
+type sqlStore struct {
+	d      dialect
+	writer *sql.DB
+	reader *sql.DB
+	rules  compiledRules
+	now    func() time.Time
+	log    *slog.Logger
+
+	rewritten sync.Map // SQL with ? -> SQL with $n
+	cursors   pageCursors
+}
+
+// q returns query in the dialect's placeholder style.
+func (s *sqlStore) q(query string) string {
+	if !s.d.dollar {
+		return query
+	}
+	if v, ok := s.rewritten.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	out := b.String()
+	s.rewritten.Store(query, out)
+	return out
+}
+
+// inTx runs fn in a write transaction and commits it.
+func (s *sqlStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.mapWriteError(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// mapWriteError turns a unique-index violation into a KindUniqueness error naming the field.
+func (s *sqlStore) mapWriteError(err error) error {
+	if err == nil {
+		return nil
+	}
+	idx, ok := s.d.uniqueIndex(err)
+	if !ok {
+		return err
+	}
+	switch {
+	case strings.Contains(idx, "user_name_ci"):
+		return errorf(KindUniqueness, "userName", "another user has this userName")
+	case strings.Contains(idx, "primary_email_ci"):
+		return errorf(KindUniqueness, "emails", "another user has this primary email")
+	case strings.Contains(idx, "users_external_id"), idx == "users.external_id":
+		return errorf(KindUniqueness, "externalId", "another user has this externalId")
+	case strings.Contains(idx, "groups_display_name_ci"), idx == "groups.display_name_ci":
+		return errorf(KindUniqueness, "displayName", "another group has this displayName")
+	case strings.Contains(idx, "groups_external_id"), idx == "groups.external_id":
+		return errorf(KindUniqueness, "externalId", "another group has this externalId")
+	}
+	return err
+}
+
+// Ping implements Store.
+func (s *sqlStore) Ping(ctx context.Context) error {
+	if err := s.reader.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.d.name, err)
+	}
+	var one int
+	if err := s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping %s: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// Close implements Store.
+func (s *sqlStore) Close() error {
+	var errs []error
+	if s.reader != s.writer {
+		errs = append(errs, s.reader.Close())
+	}
+	errs = append(errs, s.writer.Close())
+	return errors.Join(errs...)
+}
+
+// Counts implements Store.
+func (s *sqlStore) Counts(ctx context.Context) (Counts, error) {
+	rows, err := s.reader.QueryContext(ctx, "SELECT name, value FROM counters")
+	if err != nil {
+		return Counts{}, fmt.Errorf("read counters: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var c Counts
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			return Counts{}, fmt.Errorf("read counters: %w", err)
+		}
+		switch name {
+		case "users":
+			c.Users = v
+		case "active_users":
+			c.ActiveUsers = v
+		case "groups":
+			c.Groups = v
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Counts{}, fmt.Errorf("read counters: %w", err)
+	}
+	return c, nil
+}
+
+// counter reads one counter.
+func (s *sqlStore) counter(ctx context.Context, name string) (int, error) {
+	var v int64
+	if err := s.reader.QueryRowContext(ctx, s.q("SELECT value FROM counters WHERE name = ?"), name).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read counter %s: %w", name, err)
+	}
+	return int(v), nil
+}
+
+// timeFormat stores times as fixed-width UTC text, so text order is time order in both
+// databases and filters compare them as strings.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeFormat, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func (s *sqlStore) stamp() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// nullable maps "" to NULL.
+func nullable(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
+// lowerNullable maps "" to NULL and lowers the rest.
+func lowerNullable(v string) any {
+	if v == "" {
+		return nil
+	}
+	return strings.ToLower(v)
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// pageCursors remembers, for unfiltered user lists in creation order, the seq of the last row
+// before a 1-based position, so the next page starts with an index seek instead of an
+// OFFSET scan. It is exact because users are never deleted and, with one writer, seqs are
+// assigned in commit order: the row at a position never changes.
+type pageCursors struct {
+	mu sync.Mutex
+	m  map[int]int64
+}
+
+const maxPageCursors = 16384
+
+func (c *pageCursors) get(pos int) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[pos]
+	return v, ok
+}
+
+func (c *pageCursors) put(pos int, seq int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxPageCursors {
+		c.m = make(map[int]int64)
+	}
+	c.m[pos] = seq
+}
