@@ -54,6 +54,9 @@ type OktaSync struct {
 	// ReportPollInterval is how often the report is read while waiting for the admin's manual
 	// step (default 1m).
 	ReportPollInterval time.Duration
+	// RetryInterval is how long to wait after a problem only a person can fix (bad credentials,
+	// missing Secret, a foreign object in the way) before looking again (default 1m).
+	RetryInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -76,6 +79,13 @@ func (s *OktaSync) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+func (s *OktaSync) retry() time.Duration {
+	if s.RetryInterval > 0 {
+		return s.RetryInterval
+	}
+	return time.Minute
 }
 
 func (s *OktaSync) resync(ap *scimv1alpha1.AgencyProvisioning) time.Duration {
@@ -170,14 +180,14 @@ func (s *OktaSync) newScope(ctx context.Context, ap *scimv1alpha1.AgencyProvisio
 	creds, reason, msg := oktaCredentials(ctx, s.Client, ap)
 	if reason != "" {
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, reason, msg)
-		return nil, ctrl.Result{RequeueAfter: time.Minute}, nil
+		return nil, ctrl.Result{RequeueAfter: s.retry()}, nil
 	}
 	org, err := s.NewOrg(ctx, creds)
 	if err != nil {
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
 			scimv1alpha1.ReasonInvalidCredentials, fmt.Sprintf("Secret %q cannot be used: %v",
 				ap.Spec.Okta.CredentialsSecretRef.Name, err))
-		return nil, ctrl.Result{RequeueAfter: time.Minute}, nil
+		return nil, ctrl.Result{RequeueAfter: s.retry()}, nil
 	}
 	serverID := ap.Spec.Okta.AuthorizationServerID
 	if serverID == "" {
@@ -256,7 +266,7 @@ func (s *OktaSync) oktaFailure(ap *scimv1alpha1.AgencyProvisioning, err error) (
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials,
 			fmt.Sprintf("Okta org %s rejected the %s from Secret %q (%v); replace it in the Secret",
 				host, authModeOf(ap.Spec.Okta.CredentialsSecretRef), ap.Spec.Okta.CredentialsSecretRef.Name, err))
-		return ctrl.Result{RequeueAfter: time.Minute}, nil
+		return ctrl.Result{RequeueAfter: s.retry()}, nil
 	case errors.Is(err, okta.ErrUnreachable):
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonOrgUnreachable,
 			fmt.Sprintf("Okta org %s is unreachable: %v; check spec.okta.orgURL and the network", host, err))
@@ -264,7 +274,7 @@ func (s *OktaSync) oktaFailure(ap *scimv1alpha1.AgencyProvisioning, err error) (
 	case errors.Is(err, okta.ErrForbidden):
 		setCondition(ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionFalse, scimv1alpha1.ReasonReconcileFailed,
 			fmt.Sprintf("Okta denied a request (%v); the API token's admin role or the service app's scopes lack a permission (see docs/okta.md)", err))
-		return ctrl.Result{RequeueAfter: time.Minute}, nil
+		return ctrl.Result{RequeueAfter: s.retry()}, nil
 	}
 	setCondition(ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionFalse, scimv1alpha1.ReasonReconcileFailed, err.Error())
 	return ctrl.Result{}, err

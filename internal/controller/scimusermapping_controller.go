@@ -27,9 +27,6 @@ import (
 	"github.com/provisioning-dev/scim-operator/internal/okta"
 )
 
-// waitForAgencyInterval is how often a ScimUserMapping looks again for its agency's SAML app;
-// the AgencyProvisioning watch usually wakes it earlier.
-const waitForAgencyInterval = time.Minute
 
 // ScimUserMappingReconciler writes a ScimUserMapping's custom attributes into the agency's SAML
 // app user profile and its mappings into the Okta user -> app profile mapping.
@@ -40,6 +37,9 @@ type ScimUserMappingReconciler struct {
 	NewOrg okta.NewOrgFunc
 	// ResyncPeriod, when set, overrides the agency's spec.okta.resyncPeriod.
 	ResyncPeriod time.Duration
+	// RetryInterval is how long to wait for the agency's SAML app or for fixed credentials
+	// before looking again (default 1m).
+	RetryInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
@@ -100,7 +100,7 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	sc, err := r.newScope(ctx, &sum, ap)
 	if sc == nil {
-		return ctrl.Result{RequeueAfter: waitForAgencyInterval}, err
+		return ctrl.Result{RequeueAfter: r.retry()}, err
 	}
 
 	// Schema, then mapping: Okta accepts a mapping only to an attribute the schema has.
@@ -114,6 +114,13 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	sum.Status.SAMLAppID = sc.appID
 	sum.Status.LastSyncTime = &metav1.Time{Time: r.now()}
 	return ctrl.Result{RequeueAfter: r.resync(ap)}, nil
+}
+
+func (r *ScimUserMappingReconciler) retry() time.Duration {
+	if r.RetryInterval > 0 {
+		return r.RetryInterval
+	}
+	return time.Minute
 }
 
 func (r *ScimUserMappingReconciler) now() time.Time {
@@ -157,14 +164,14 @@ func (r *ScimUserMappingReconciler) agency(ctx context.Context, sum *scimv1alpha
 	case apierrors.IsNotFound(err):
 		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonWaitingForAgency,
 			fmt.Sprintf("AgencyProvisioning %q (spec.agencyProvisioningRef) does not exist in namespace %q", name, sum.Namespace))
-		return nil, waitForAgencyInterval
+		return nil, r.retry()
 	case err != nil:
 		r.setBoth(sum, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling, fmt.Sprintf("read AgencyProvisioning %q: %v", name, err))
-		return nil, waitForAgencyInterval
+		return nil, r.retry()
 	case ap.Status.Okta.SAMLAppID == "":
 		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonWaitingForAgency,
 			fmt.Sprintf("AgencyProvisioning %q has no Okta SAML app yet; see its OktaAppsConfigured condition", name))
-		return nil, waitForAgencyInterval
+		return nil, r.retry()
 	}
 	return &ap, 0
 }
@@ -344,7 +351,7 @@ func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMappin
 	case errors.Is(err, okta.ErrInvalidCredentials):
 		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials,
 			fmt.Sprintf("Okta rejected the agency's credentials: %v; see the AgencyProvisioning's OktaAuthenticated condition", err))
-		return ctrl.Result{RequeueAfter: waitForAgencyInterval}, nil
+		return ctrl.Result{RequeueAfter: r.retry()}, nil
 	case errors.Is(err, okta.ErrInvalidRequest):
 		// Right after a schema write Okta may not yet know the new attribute: look again soon.
 		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonOktaError, err.Error())
