@@ -27,7 +27,6 @@ import (
 	"github.com/provisioning-dev/scim-operator/internal/okta"
 )
 
-
 // ScimUserMappingReconciler writes a ScimUserMapping's custom attributes into the agency's SAML
 // app user profile and its mappings into the Okta user -> app profile mapping.
 type ScimUserMappingReconciler struct {
