@@ -1,0 +1,235 @@
+package install
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+const chartDir = "charts/scim-operator"
+
+// TestChart_CRDsAndRBACMatchTheGeneratedOnes fails when the chart's copies of the CRDs or
+// of the manager's RBAC rules differ from what controller-gen wrote into config/.
+func TestChart_CRDsAndRBACMatchTheGeneratedOnes(t *testing.T) {
+	root := repoRoot(t)
+	generated, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
+	if err != nil || len(generated) == 0 {
+		t.Fatalf("no CRDs in config/crd/bases (%v)", err)
+	}
+	copies, err := filepath.Glob(filepath.Join(root, chartDir, "crds", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := map[string]string{
+		filepath.Join(root, "config", "rbac", "role.yaml"): filepath.Join(root, chartDir, "files", "manager-role.yaml"),
+	}
+	for _, src := range generated {
+		pairs[src] = filepath.Join(root, chartDir, "crds", filepath.Base(src))
+	}
+	if len(copies) != len(generated) {
+		t.Errorf("the chart has %d CRD files, config/crd/bases has %d; run make chart-sync", len(copies), len(generated))
+	}
+	for src, dst := range pairs {
+		want, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(dst)
+		if err != nil {
+			t.Errorf("%v; run make chart-sync", err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s; run make chart-sync", rel(root, dst), rel(root, src))
+		}
+	}
+}
+
+func rel(root, path string) string {
+	r, err := filepath.Rel(root, path)
+	if err != nil {
+		return path
+	}
+	return r
+}
+
+// TestChart_SchemaRejectsBadValuesNamingThem renders the chart with one bad value at a time
+// and checks that helm refuses it with a message that names the value.
+func TestChart_SchemaRejectsBadValuesNamingThem(t *testing.T) {
+	helm := tool(t, "helm")
+	tests := []struct {
+		name    string
+		set     string
+		message string
+	}{
+		{name: "digest without algorithm", set: "image.digest=0123abcd", message: "/image/digest"},
+		{name: "unknown pull policy", set: "image.pullPolicy=Sometimes", message: "/image/pullPolicy"},
+		{name: "replica count as text", set: "replicaCount=two", message: "/replicaCount"},
+		{name: "namespace with capitals", set: "watchNamespaces[0]=Agency_A", message: "/watchNamespaces/0"},
+		{name: "misspelt top-level key", set: "watchNamespace[0]=agency-a", message: "'watchNamespace' not allowed"},
+		{name: "unknown log level", set: "logLevel=verbose", message: "/logLevel"},
+		{name: "metrics on a privileged port", set: "metrics.port=443", message: "/metrics/port"},
+		{name: "extra argument without dashes", set: "extraArgs[0]=leader-elect", message: "/extraArgs/0"},
+		{
+			name:    "both cert-manager issuers",
+			set:     "scimServer.ingress.certManager.issuer=a,scimServer.ingress.certManager.clusterIssuer=b",
+			message: "set clusterIssuer or issuer, not both",
+		},
+		{
+			name:    "several replicas without leader election",
+			set:     "replicaCount=2,leaderElection.enabled=false",
+			message: "needs leaderElection.enabled",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runErr(t, nil, helm, "template", "x", chartDir, "--set", tt.set)
+			if err == nil {
+				t.Fatalf("helm template --set %s succeeded:\n%.300s", tt.set, out)
+			}
+			if !strings.Contains(err.Error(), tt.message) {
+				t.Errorf("helm template --set %s: error does not mention %q:\n%v", tt.set, tt.message, err)
+			}
+		})
+	}
+}
+
+// TestChart_ExamplesRender renders every example values file.
+func TestChart_ExamplesRender(t *testing.T) {
+	helm := tool(t, "helm")
+	examples, err := filepath.Glob(filepath.Join(repoRoot(t), chartDir, "examples", "*.yaml"))
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no example values files (%v)", err)
+	}
+	for _, file := range examples {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			objs := decodeObjects(t, run(t, nil, helm, "template", "x", chartDir, "-f", file))
+			if findObject(objs, "Deployment", "") == nil {
+				t.Errorf("no Deployment rendered from %s", filepath.Base(file))
+			}
+		})
+	}
+}
+
+// TestChart_WatchNamespacesGetRolesInsteadOfAClusterRole checks that an operator limited to
+// some namespaces gets the generated rules in a Role in each, and no cluster-wide grant of them.
+func TestChart_WatchNamespacesGetRolesInsteadOfAClusterRole(t *testing.T) {
+	helm := tool(t, "helm")
+	objs := decodeObjects(t, run(t, nil, helm, "template", "ops", chartDir, "--namespace", "platform",
+		"--set", "watchNamespaces={agency-a,agency-b}"))
+
+	for _, ns := range []string{"agency-a", "agency-b"} {
+		role := findObject(objs, "Role", ns)
+		if role == nil {
+			t.Errorf("no Role in %s", ns)
+			continue
+		}
+		rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+		if len(rules) == 0 {
+			t.Errorf("Role in %s has no rules", ns)
+		}
+		if findObject(objs, "RoleBinding", ns) == nil {
+			t.Errorf("no RoleBinding in %s", ns)
+		}
+	}
+	for _, obj := range objs {
+		if obj.GetKind() == "ClusterRole" && strings.HasSuffix(obj.GetName(), "-manager") {
+			t.Errorf("ClusterRole %s rendered although watchNamespaces is set", obj.GetName())
+		}
+	}
+	dep := findObject(objs, "Deployment", "platform")
+	if dep == nil {
+		t.Fatal("no Deployment")
+	}
+	if args := managerArgs(dep); !slices.Contains(args, "--watch-namespaces=agency-a,agency-b") {
+		t.Errorf("manager args %v lack --watch-namespaces=agency-a,agency-b", args)
+	}
+}
+
+// TestChart_ManagerIsHardenedAndGetsTheSCIMServerSettings checks the manager's pod security
+// and the flags that carry the chart's SCIM server settings.
+func TestChart_ManagerIsHardenedAndGetsTheSCIMServerSettings(t *testing.T) {
+	helm := tool(t, "helm")
+	objs := decodeObjects(t, run(t, nil, helm, "template", "scim-operator", chartDir,
+		"--set", "image.repository=registry.example.org/scim-operator,image.tag=1.2.3",
+		"--set", "scimServer.ingress.className=nginx,scimServer.ingress.certManager.clusterIssuer=le-prod"))
+	dep := findObject(objs, "Deployment", "")
+	if dep == nil {
+		t.Fatal("no Deployment")
+	}
+	checks := []struct {
+		path []string
+		want any
+	}{
+		{[]string{"spec", "template", "spec", "securityContext", "runAsNonRoot"}, true},
+		{[]string{"spec", "template", "spec", "securityContext", "seccompProfile", "type"}, "RuntimeDefault"},
+	}
+	for _, c := range checks {
+		got, _, _ := unstructured.NestedFieldNoCopy(dep.Object, c.path...)
+		if got != c.want {
+			t.Errorf("%s = %v, want %v", strings.Join(c.path, "."), got, c.want)
+		}
+	}
+	container := managerContainer(dep)
+	sc, _ := container["securityContext"].(map[string]any)
+	if sc["readOnlyRootFilesystem"] != true || sc["allowPrivilegeEscalation"] != false {
+		t.Errorf("manager securityContext %v: want a read-only root filesystem and no privilege escalation", sc)
+	}
+	if drop, _, _ := unstructured.NestedStringSlice(sc, "capabilities", "drop"); !slices.Equal(drop, []string{"ALL"}) {
+		t.Errorf("capabilities.drop = %v, want [ALL]", drop)
+	}
+	for _, probe := range []string{"livenessProbe", "readinessProbe"} {
+		if container[probe] == nil {
+			t.Errorf("manager has no %s", probe)
+		}
+	}
+	args := managerArgs(dep)
+	for _, want := range []string{
+		"--leader-elect",
+		"--scim-server-image=registry.example.org/scim-operator:1.2.3",
+		"--scim-ingress-class=nginx",
+		"--scim-ingress-cluster-issuer=le-prod",
+	} {
+		if !slices.Contains(args, want) {
+			t.Errorf("manager args %v lack %s", args, want)
+		}
+	}
+	if container["image"] != "registry.example.org/scim-operator:1.2.3" {
+		t.Errorf("image = %v", container["image"])
+	}
+}
+
+func findObject(objs []*unstructured.Unstructured, kind, namespace string) *unstructured.Unstructured {
+	for _, obj := range objs {
+		if obj.GetKind() == kind && (namespace == "" || obj.GetNamespace() == namespace) {
+			return obj
+		}
+	}
+	return nil
+}
+
+func managerContainer(dep *unstructured.Unstructured) map[string]any {
+	containers, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
+	for _, c := range containers {
+		if m, _ := c.(map[string]any); m["name"] == "manager" {
+			return m
+		}
+	}
+	return nil
+}
+
+func managerArgs(dep *unstructured.Unstructured) []string {
+	var args []string
+	raw, _ := managerContainer(dep)["args"].([]any)
+	for _, a := range raw {
+		if s, ok := a.(string); ok {
+			args = append(args, s)
+		}
+	}
+	return args
+}

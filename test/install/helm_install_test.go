@@ -1,0 +1,52 @@
+package install
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// TestHelmInstall_ManagerBecomesAvailableAndUninstallLeavesOnlyCRDs installs the chart with
+// `helm install --wait` into a namespace that enforces the restricted Pod Security Standard,
+// checks what a platform team would check, and uninstalls it.
+func TestHelmInstall_ManagerBecomesAvailableAndUninstallLeavesOnlyCRDs(t *testing.T) {
+	helm := tool(t, "helm")
+	c := startCluster(t)
+	k := newKube(t, c)
+	const namespace, release = "scim-operator-helm", "scim-operator"
+	kubeconfig := "--kubeconfig=" + c.Kubeconfig()
+	k.createRestrictedNamespace(t, namespace)
+
+	run(t, nil, helm, "install", release, filepath.Join("charts", "scim-operator"), kubeconfig,
+		"--namespace", namespace, "--wait", "--timeout", "3m")
+	objs := decodeObjects(t, run(t, nil, helm, "get", "manifest", release, kubeconfig, "--namespace", namespace))
+	if len(objs) < 8 {
+		t.Fatalf("helm get manifest lists %d objects; want the Deployment, Service, ServiceAccount and RBAC", len(objs))
+	}
+
+	k.expectCRDsEstablished(t)
+	k.expectExist(t, objs, namespace)
+	k.expectDeploymentAvailable(t, namespace, release)
+	k.expectAccess(t, namespace, release, managerAccess(namespace))
+
+	run(t, nil, helm, "uninstall", release, kubeconfig, "--namespace", namespace, "--wait", "--timeout", "2m")
+	k.expectGone(t, objs, namespace)
+	k.expectNoPods(t, namespace, "app.kubernetes.io/instance="+release)
+	// Helm never deletes what it installed from crds/: the agencies' objects survive.
+	k.expectCRDsEstablished(t)
+}
+
+// managerAccess is what the manager's ServiceAccount must, and must not, be allowed to do.
+func managerAccess(namespace string) []access {
+	const group = "scim.provisioning.dev"
+	return []access{
+		{verb: "watch", group: group, resource: "agencyprovisionings", namespace: "agency-a", allowed: true},
+		{verb: "list", group: group, resource: "scimusermappings", namespace: "", allowed: true},
+		{verb: "update", group: group, resource: "agencyprovisionings", subresource: "status",
+			namespace: "agency-a", allowed: true},
+		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: namespace, allowed: true},
+		{verb: "create", group: "authentication.k8s.io", resource: "tokenreviews", allowed: true},
+		{verb: "delete", resource: "namespaces", allowed: false},
+		{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings", allowed: false},
+		{verb: "delete", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", allowed: false},
+	}
+}
