@@ -40,6 +40,10 @@ import (
 	// +kubebuilder:scaffold:imports
 )
 
+// defaultScimServerImage is the SCIM server image when --scim-server-image is not given; the
+// Helm chart and config/manager set the flag to the release's image.
+const defaultScimServerImage = "scim-server:latest"
+
 var (
 	scheme   = runtime.NewScheme()
 	setupLog = ctrl.Log.WithName("setup")
@@ -63,6 +67,9 @@ func main() {
 	var secureMetrics bool
 	var enableHTTP2 bool
 	var tlsOpts []func(*tls.Config)
+	var scimServerImage string
+	flag.StringVar(&scimServerImage, "scim-server-image", defaultScimServerImage,
+		"The SCIM server image run for AgencyProvisionings that do not name one in spec.scimServer.image.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
@@ -183,8 +190,10 @@ func main() {
 	}
 
 	if err := (&controller.AgencyProvisioningReconciler{
-		Client: mgr.GetClient(),
-		Scheme: mgr.GetScheme(),
+		Client:          mgr.GetClient(),
+		Scheme:          mgr.GetScheme(),
+		Recorder:        mgr.GetEventRecorder("scim-operator"),
+		ScimServerImage: scimServerImage,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "agencyprovisioning")
 		os.Exit(1)

@@ -18,46 +18,203 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 )
 
-// AgencyProvisioningReconciler reconciles a AgencyProvisioning object
+// storeRecheckInterval is how often a missing postgres Secret is looked for again; Secrets are
+// not watched by this controller.
+const storeRecheckInterval = 30 * time.Second
+
+// EventRecorder records Kubernetes Events (events.k8s.io); the manager's
+// GetEventRecorder gives one.
+type EventRecorder interface {
+	Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any)
+}
+
+// OktaStep runs the Okta side of an AgencyProvisioning reconcile. It changes only ap.Status
+// (and objects it owns); the reconciler patches the status once, after it.
+type OktaStep interface {
+	// Reconcile brings the Okta objects to the wanted state and sets the Okta conditions.
+	Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (ctrl.Result, error)
+	// Finalize cleans up a deleted AgencyProvisioning's Okta objects; done says the
+	// finalizer was removed.
+	Finalize(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (done bool, err error)
+}
+
+// AgencyProvisioningReconciler runs an agency's SCIM server and, through Okta, keeps the Okta
+// side in sync with an AgencyProvisioning.
 type AgencyProvisioningReconciler struct {
 	client.Client
 	Scheme *runtime.Scheme
+	// Recorder records Events on condition transitions; nil records none.
+	Recorder EventRecorder
+	// ScimServerImage is the SCIM server image used when the spec names none.
+	ScimServerImage string
+	// Okta runs the Okta steps; nil skips them (the workload alone is reconciled).
+	Okta OktaStep
 }
 
-// +kubebuilder:rbac:groups=scim.provisioning.dev,resources=agencyprovisionings,verbs=get;list;watch;create;update;patch;delete
+// apScope carries one reconcile's state through the steps.
+type apScope struct {
+	ap *scimv1alpha1.AgencyProvisioning
+	// deployment is the SCIM server's Deployment as last read, nil before the cache has it.
+	deployment *appsv1.Deployment
+	// storeProblem says what is wrong with the store's configuration, for the condition.
+	storeProblem string
+}
+
+// +kubebuilder:rbac:groups=scim.provisioning.dev,resources=agencyprovisionings,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=scim.provisioning.dev,resources=agencyprovisionings/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=scim.provisioning.dev,resources=agencyprovisionings/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=configmaps;services;persistentvolumeclaims,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile is part of the main kubernetes reconciliation loop which aims to
-// move the current state of the cluster closer to the desired state.
-// TODO(user): Modify the Reconcile function to compare the state specified by
-// the AgencyProvisioning object against the actual cluster state, and then
-// perform operations to make the cluster state reflect the state specified by
-// the user.
-//
-// For more details, check Reconcile and its Result here:
-// - https://pkg.go.dev/sigs.k8s.io/controller-runtime@v0.25.0/pkg/reconcile
-func (r *AgencyProvisioningReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	_ = logf.FromContext(ctx)
+// Reconcile applies the SCIM server's objects, runs the Okta steps, and patches the status
+// once at the end, with Ready summarising the conditions set by the steps.
+func (r *AgencyProvisioningReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	ap := &scimv1alpha1.AgencyProvisioning{}
+	if err := r.Get(ctx, req.NamespacedName, ap); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("agencyId", ap.Spec.AgencyID))
+	before := ap.DeepCopy()
+	defer func() { retErr = r.finishStatus(ctx, before, ap, retErr) }()
 
-	// TODO(user): your logic here
+	if !ap.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, ap)
+	}
 
-	return ctrl.Result{}, nil
+	s := &apScope{ap: ap}
+	// The SCIM server's ConfigMap, store, Deployment, Service, Ingress, PDB: ScimServerAvailable.
+	if err := r.reconcileWorkload(ctx, s); err != nil {
+		meta.SetStatusCondition(&ap.Status.Conditions, workloadFailedCondition(err, ap.Generation))
+		return ctrl.Result{}, err
+	}
+	meta.SetStatusCondition(&ap.Status.Conditions, scimServerAvailableCondition(s.deployment, s.storeProblem, ap.Generation))
+	result = r.recheckStore(s)
+
+	// The Okta side: OktaAuthenticated, IssuerVerified, OktaAppsConfigured, ProvisioningConnected,
+	// ScimAuthenticated.
+	if r.Okta == nil {
+		return result, nil
+	}
+	oktaResult, err := r.Okta.Reconcile(ctx, ap)
+	return earliest(result, oktaResult), err
 }
 
-// SetupWithManager sets up the controller with the Manager.
+// reconcileDelete lets the Okta step remove what it created; the SCIM server's objects go
+// with their owner, and the store's volume claim stays.
+func (r *AgencyProvisioningReconciler) reconcileDelete(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) error {
+	if r.Okta == nil {
+		return nil
+	}
+	if _, err := r.Okta.Finalize(ctx, ap); err != nil {
+		return fmt.Errorf("finalize Okta objects: %w", err)
+	}
+	return nil
+}
+
+// recheckStore asks to be called again while the postgres Secret is missing.
+func (r *AgencyProvisioningReconciler) recheckStore(s *apScope) ctrl.Result {
+	if s.storeProblem == "" {
+		return ctrl.Result{}
+	}
+	return ctrl.Result{RequeueAfter: storeRecheckInterval}
+}
+
+// earliest combines two results, keeping the sooner requeue.
+func earliest(a, b ctrl.Result) ctrl.Result {
+	if a.RequeueAfter == 0 || (b.RequeueAfter > 0 && b.RequeueAfter < a.RequeueAfter) {
+		return b
+	}
+	return a
+}
+
+// finishStatus computes Ready, records Events for the conditions that changed, and patches the
+// status if it changed. observedGeneration advances only when the reconcile succeeded.
+func (r *AgencyProvisioningReconciler) finishStatus(
+	ctx context.Context,
+	before, ap *scimv1alpha1.AgencyProvisioning,
+	reconcileErr error,
+) error {
+	if reconcileErr == nil {
+		ap.Status.ObservedGeneration = ap.Generation
+	}
+	meta.SetStatusCondition(&ap.Status.Conditions, readyCondition(ap.Status.Conditions, ap.Generation))
+	r.recordTransitions(ctx, before.Status.Conditions, ap)
+	if equality.Semantic.DeepEqual(before.Status, ap.Status) {
+		return reconcileErr
+	}
+	if err := r.Status().Patch(ctx, ap, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
+		return errors.Join(reconcileErr, fmt.Errorf("patch status: %w", err))
+	}
+	return reconcileErr
+}
+
+// recordTransitions emits one Event per condition whose status or reason changed.
+func (r *AgencyProvisioningReconciler) recordTransitions(
+	ctx context.Context,
+	before []metav1.Condition,
+	ap *scimv1alpha1.AgencyProvisioning,
+) {
+	for _, c := range conditionTransitions(before, ap.Status.Conditions) {
+		logf.FromContext(ctx).Info("Condition changed", "type", c.Type, "status", c.Status, "reason", c.Reason)
+		if r.Recorder == nil {
+			continue
+		}
+		eventType := corev1.EventTypeNormal
+		if c.Status != metav1.ConditionTrue {
+			eventType = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(ap, nil, eventType, c.Reason, "Reconcile", "%s is %s: %s", c.Type, c.Status, c.Message)
+	}
+}
+
+// SetupWithManager registers the controller: it watches AgencyProvisionings (spec and
+// annotation changes), the objects they own, and the store's volume claims.
 func (r *AgencyProvisioningReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&scimv1alpha1.AgencyProvisioning{}).
+		For(&scimv1alpha1.AgencyProvisioning{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&networkingv1.Ingress{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(claimOwner)).
 		Named("agencyprovisioning").
 		Complete(r)
+}
+
+// claimOwner maps a store volume claim to the AgencyProvisioning it was made for.
+func claimOwner(_ context.Context, obj client.Object) []reconcile.Request {
+	owner := obj.GetAnnotations()[AnnotationOwner]
+	if owner == "" || obj.GetLabels()[LabelManagedBy] != managerName {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: owner}}}
 }

@@ -1,116 +1,145 @@
-/*
-Copyright 2026.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 package controller
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-
-	"k8s.io/client-go/kubernetes/scheme"
+	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
-	// +kubebuilder:scaffold:imports
 )
 
-// These tests use Ginkgo (BDD-style Go testing framework). Refer to
-// http://onsi.github.io/ginkgo/ to learn more about Ginkgo.
-
+// The envtest API server shared by the package's tests, started once in TestMain.
 var (
-	ctx       context.Context
-	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
-	cfg       *rest.Config
-	k8sClient client.Client
+	testEnv    *envtest.Environment
+	restConfig *rest.Config
+	k8sClient  client.Client
+	testScheme = runtime.NewScheme()
 )
 
-func TestControllers(t *testing.T) {
-	RegisterFailHandler(Fail)
+// workloadSuiteLabel marks the AgencyProvisionings that the workload tests' manager
+// reconciles, so other tests in this package can create their own without interference.
+const workloadSuiteLabel = "test.scim.provisioning.dev/suite"
 
-	RunSpecs(t, "Controller Suite")
+// testImage is the SCIM server image the workload tests' manager defaults to.
+const testImage = "example.test/scim-server:test"
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
 }
 
-var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-
-	ctx, cancel = context.WithCancel(context.TODO())
-
-	var err error
-	err = scimv1alpha1.AddToScheme(scheme.Scheme)
-	Expect(err).NotTo(HaveOccurred())
-
-	// +kubebuilder:scaffold:scheme
-
-	By("bootstrapping test environment")
+func runSuite(m *testing.M) int {
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	if err := clientgoscheme.AddToScheme(testScheme); err != nil {
+		return fail("add client-go scheme", err)
+	}
+	if err := scimv1alpha1.AddToScheme(testScheme); err != nil {
+		return fail("add scim scheme", err)
+	}
+	assets, err := envtestAssets()
+	if err != nil {
+		return fail("find envtest binaries", err)
+	}
 	testEnv = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+		Scheme:                testScheme,
 	}
-
-	// Retrieve the first found binary directory to allow running tests from IDEs
-	if getFirstFoundEnvTestBinaryDir() != "" {
-		testEnv.BinaryAssetsDirectory = getFirstFoundEnvTestBinaryDir()
-	}
-
-	// cfg is defined in this file globally.
-	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(cfg).NotTo(BeNil())
-
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme.Scheme})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(k8sClient).NotTo(BeNil())
-})
-
-var _ = AfterSuite(func() {
-	By("tearing down the test environment")
-	cancel()
-	err := testEnv.Stop()
-	Expect(err).NotTo(HaveOccurred())
-})
-
-// getFirstFoundEnvTestBinaryDir locates the first binary in the specified path.
-// ENVTEST-based tests depend on specific binaries, usually located in paths set by
-// controller-runtime. When running tests directly (e.g., via an IDE) without using
-// Makefile targets, the 'BinaryAssetsDirectory' must be explicitly configured.
-//
-// This function streamlines the process by finding the required binaries, similar to
-// setting the 'KUBEBUILDER_ASSETS' environment variable. To ensure the binaries are
-// properly set up, run 'make setup-envtest' beforehand.
-func getFirstFoundEnvTestBinaryDir() string {
-	basePath := filepath.Join("..", "..", "bin", "k8s")
-	entries, err := os.ReadDir(basePath)
+	start := time.Now()
+	restConfig, err = testEnv.Start()
 	if err != nil {
-		logf.Log.Error(err, "Failed to read directory", "path", basePath)
-		return ""
+		return fail("start envtest", err)
 	}
-	for _, entry := range entries {
-		if entry.IsDir() {
-			return filepath.Join(basePath, entry.Name())
+	defer func() { _ = testEnv.Stop() }()
+	logf.Log.Info("Envtest started", "seconds", time.Since(start).Seconds())
+
+	k8sClient, err = client.New(restConfig, client.Options{Scheme: testScheme})
+	if err != nil {
+		return fail("create client", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := startWorkloadManager(ctx); err != nil {
+		return fail("start manager", err)
+	}
+	return m.Run()
+}
+
+// startWorkloadManager runs the AgencyProvisioning controller, without Okta steps, for the
+// AgencyProvisionings labelled with workloadSuiteLabel.
+func startWorkloadManager(ctx context.Context) error {
+	selector := labels.SelectorFromSet(labels.Set{workloadSuiteLabel: "workload"})
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                 testScheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&scimv1alpha1.AgencyProvisioning{}: {Label: selector},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("new manager: %w", err)
+	}
+	r := &AgencyProvisioningReconciler{
+		Client:          mgr.GetClient(),
+		Scheme:          mgr.GetScheme(),
+		Recorder:        mgr.GetEventRecorder("scim-operator"),
+		ScimServerImage: testImage,
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up reconciler: %w", err)
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			logf.Log.Error(err, "Manager stopped")
 		}
+	}()
+	return nil
+}
+
+// envtestAssets is KUBEBUILDER_ASSETS, else the newest directory hack/envtest-binaries.sh
+// filled under bin/k8s.
+func envtestAssets() (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, nil
 	}
-	return ""
+	matches, err := filepath.Glob(filepath.Join("..", "..", "bin", "k8s", "*", "kube-apiserver"))
+	if err != nil || len(matches) == 0 {
+		return "", fmt.Errorf("no KUBEBUILDER_ASSETS and no bin/k8s/*/kube-apiserver: run hack/envtest-binaries.sh")
+	}
+	return filepath.Abs(filepath.Dir(matches[len(matches)-1]))
+}
+
+// zapLevel shows errors only, unless TEST_LOG_LEVEL gives a zap level (for example -2 for
+// the controller's V(2) lines).
+func zapLevel() zapcore.Level {
+	var v int
+	if _, err := fmt.Sscan(os.Getenv("TEST_LOG_LEVEL"), &v); err != nil {
+		return zapcore.ErrorLevel
+	}
+	return zapcore.Level(v)
+}
+
+func fail(what string, err error) int {
+	fmt.Fprintf(os.Stderr, "test setup: %s: %v\n", what, err)
+	return 1
 }

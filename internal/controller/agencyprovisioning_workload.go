@@ -1,0 +1,208 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+)
+
+// FieldOwner is the server-side apply field manager of everything the operator renders.
+const FieldOwner = "scim-operator"
+
+// AnnotationOwner on the sqlite volume claim names the AgencyProvisioning it was made for. The
+// claim carries no owner reference: the agency's directory outlives the AgencyProvisioning.
+const AnnotationOwner = "scim.provisioning.dev/owner"
+
+// reconcileWorkload applies the SCIM server's ConfigMap, store, Deployment, Service, Ingress and
+// PodDisruptionBudget, removes the optional ones the spec no longer asks for, and records the
+// observed Deployment and store in the scope. It sets no condition; an error stops the reconcile.
+func (r *AgencyProvisioningReconciler) reconcileWorkload(ctx context.Context, s *apScope) error {
+	ap := s.ap
+	cm, checksum, err := renderConfigMap(ap)
+	if err != nil {
+		return err
+	}
+	if err := r.applyOwned(ctx, ap, cm); err != nil {
+		return err
+	}
+	if err := r.reconcileStore(ctx, s); err != nil {
+		return err
+	}
+	if err := r.applyOwned(ctx, ap, renderDeployment(ap, r.ScimServerImage, checksum)); err != nil {
+		return err
+	}
+	if err := r.applyOwned(ctx, ap, renderService(ap)); err != nil {
+		return err
+	}
+	if err := r.applyOrDelete(ctx, ap, renderIngress(ap), &networkingv1.Ingress{}); err != nil {
+		return err
+	}
+	if err := r.applyOrDelete(ctx, ap, renderPodDisruptionBudget(ap), &policyv1.PodDisruptionBudget{}); err != nil {
+		return err
+	}
+	ap.Status.ScimEndpoint = scimEndpoint(ap)
+	return r.observeDeployment(ctx, s)
+}
+
+// reconcileStore creates the sqlite volume claim (and grows it when the spec asks for more),
+// or checks that the postgres Secret holds its key; the outcome goes to s.storeProblem.
+func (r *AgencyProvisioningReconciler) reconcileStore(ctx context.Context, s *apScope) error {
+	if pvc := renderDataClaim(s.ap); pvc != nil {
+		return r.reconcileDataClaim(ctx, pvc, s.ap.Name)
+	}
+	pg := s.ap.Spec.ScimServer.Storage.Postgres
+	if pg == nil {
+		s.storeProblem = "spec.scimServer.storage.postgres is not set"
+		return nil
+	}
+	var secret corev1.Secret
+	key := client.ObjectKey{Namespace: s.ap.Namespace, Name: pg.ConnectionSecretRef.Name}
+	if err := r.Get(ctx, key, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			s.storeProblem = fmt.Sprintf("Secret %q named by spec.scimServer.storage.postgres.connectionSecretRef "+
+				"does not exist", key.Name)
+			return nil
+		}
+		return fmt.Errorf("get postgres Secret %q: %w", key.Name, err)
+	}
+	if len(secret.Data[postgresKey(pg)]) == 0 {
+		s.storeProblem = fmt.Sprintf("Secret %q has no key %q (spec.scimServer.storage.postgres.connectionSecretRef.key)",
+			key.Name, postgresKey(pg))
+	}
+	return nil
+}
+
+// reconcileDataClaim creates the sqlite volume claim, or grows it. A claim's other fields
+// cannot change once it exists, so they are left as they are.
+func (r *AgencyProvisioningReconciler) reconcileDataClaim(
+	ctx context.Context,
+	want *corev1.PersistentVolumeClaim,
+	owner string,
+) error {
+	want.Annotations = map[string]string{AnnotationOwner: owner}
+	var cur corev1.PersistentVolumeClaim
+	err := r.Get(ctx, client.ObjectKeyFromObject(want), &cur)
+	if apierrors.IsNotFound(err) {
+		return r.apply(ctx, want)
+	}
+	if err != nil {
+		return fmt.Errorf("get PersistentVolumeClaim %q: %w", want.Name, err)
+	}
+	wantSize := want.Spec.Resources.Requests[corev1.ResourceStorage]
+	curSize := cur.Spec.Resources.Requests[corev1.ResourceStorage]
+	if wantSize.Cmp(curSize) <= 0 {
+		return nil
+	}
+	grow := cur.DeepCopy()
+	grow.Spec.Resources.Requests[corev1.ResourceStorage] = wantSize
+	if err := r.Patch(ctx, grow, client.MergeFrom(&cur)); err != nil {
+		return fmt.Errorf("grow PersistentVolumeClaim %q to %s: %w", want.Name, wantSize.String(), err)
+	}
+	return nil
+}
+
+// observeDeployment reads the Deployment back, for ScimServerAvailable.
+func (r *AgencyProvisioningReconciler) observeDeployment(ctx context.Context, s *apScope) error {
+	var dep appsv1.Deployment
+	err := r.Get(ctx, client.ObjectKey{Namespace: s.ap.Namespace, Name: ScimServerName(s.ap)}, &dep)
+	if apierrors.IsNotFound(err) {
+		// The cache has not seen the Deployment yet; its create event brings us back.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get Deployment %q: %w", ScimServerName(s.ap), err)
+	}
+	s.deployment = &dep
+	return nil
+}
+
+// applyOwned sets ap as the controller of obj and applies it.
+func (r *AgencyProvisioningReconciler) applyOwned(
+	ctx context.Context,
+	ap *scimv1alpha1.AgencyProvisioning,
+	obj client.Object,
+) error {
+	if err := controllerutil.SetControllerReference(ap, obj, r.Scheme); err != nil {
+		return fmt.Errorf("set owner of %T %q: %w", obj, obj.GetName(), err)
+	}
+	return r.apply(ctx, obj)
+}
+
+// applyOrDelete applies want when it is not nil, and otherwise deletes the object of the
+// same name that a previous spec asked for (empty is its type).
+func (r *AgencyProvisioningReconciler) applyOrDelete(
+	ctx context.Context,
+	ap *scimv1alpha1.AgencyProvisioning,
+	want client.Object,
+	empty client.Object,
+) error {
+	if want != nil {
+		return r.applyOwned(ctx, ap, want)
+	}
+	empty.SetNamespace(ap.Namespace)
+	empty.SetName(ScimServerName(ap))
+	err := r.Get(ctx, client.ObjectKeyFromObject(empty), empty)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get %T %q: %w", empty, empty.GetName(), err)
+	}
+	if !metav1IsControlledBy(empty, ap) {
+		return nil
+	}
+	if err := r.Delete(ctx, empty); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("delete %T %q: %w", empty, empty.GetName(), err)
+	}
+	logf.FromContext(ctx).Info("Deleted object the spec no longer asks for",
+		"kind", fmt.Sprintf("%T", empty), "name", empty.GetName())
+	return nil
+}
+
+func metav1IsControlledBy(obj client.Object, ap *scimv1alpha1.AgencyProvisioning) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.Controller != nil && *ref.Controller && ref.UID == ap.UID {
+			return true
+		}
+	}
+	return false
+}
+
+// apply server-side applies obj with the operator's field manager, taking over fields that
+// someone else changed: that is how drift is repaired.
+func (r *AgencyProvisioningReconciler) apply(ctx context.Context, obj client.Object) error {
+	u, err := toApplyObject(obj)
+	if err != nil {
+		return err
+	}
+	err = r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+	if err != nil {
+		return fmt.Errorf("apply %s %q: %w", u.GetKind(), u.GetName(), err)
+	}
+	return nil
+}
+
+// toApplyObject converts a rendered object to the unstructured form server-side apply takes,
+// without the empty status and creation timestamp that typed objects always carry.
+func toApplyObject(obj client.Object) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("convert %T %q: %w", obj, obj.GetName(), err)
+	}
+	delete(m, "status")
+	unstructured.RemoveNestedField(m, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(m, "spec", "template", "metadata", "creationTimestamp")
+	return &unstructured.Unstructured{Object: m}, nil
+}
