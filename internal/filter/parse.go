@@ -292,12 +292,15 @@ func (p *parser) parseValuePath(path AttrPath, inBrackets bool) (Expr, error) {
 // attrPath splits a word into URN, attribute and sub-attribute. bareURN allows a path that
 // is only a schema URN (PATCH paths).
 func (p *parser) attrPath(tok string, at int, bareURN bool) (AttrPath, error) {
-	urn, rest, qualified := p.cfg.splitURN(tok)
-	if qualified && rest == "" {
+	urn, rest, qualified, bare := p.cfg.splitURN(tok)
+	if bare {
 		if bareURN {
 			return AttrPath{URN: urn}, nil
 		}
 		return AttrPath{}, p.fail(at, "expected an attribute name after the schema URN")
+	}
+	if qualified && !validURN(urn) {
+		return AttrPath{}, p.fail(at, "invalid schema URN")
 	}
 	name, sub, dotted := strings.Cut(rest, ".")
 	if !validName(name) {
@@ -305,9 +308,6 @@ func (p *parser) attrPath(tok string, at int, bareURN bool) (AttrPath, error) {
 	}
 	if dotted && !validName(sub) {
 		return AttrPath{}, p.fail(at, "invalid sub-attribute name")
-	}
-	if qualified && strings.Count(urn, ":") < 2 {
-		return AttrPath{}, p.fail(at, "invalid schema URN")
 	}
 	return AttrPath{URN: urn, Name: name, Sub: sub}, nil
 }

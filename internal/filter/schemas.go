@@ -42,19 +42,34 @@ func newConfig(opts []Option) *config {
 
 // splitURN splits a qualified token into its schema URN and the rest. ok is false when the
 // token is not qualified. A known URN wins (the longest one); otherwise the token is split at
-// its last colon, since attribute names hold no colon.
-func (c *config) splitURN(tok string) (urn, rest string, ok bool) {
+// its last colon, since attribute names hold no colon. bare is true when the token is exactly
+// a known URN.
+func (c *config) splitURN(tok string) (urn, rest string, qualified, bare bool) {
 	if len(tok) < 4 || !strings.EqualFold(tok[:4], "urn:") {
-		return "", tok, false
+		return "", tok, false, false
 	}
 	for _, known := range c.schemas {
 		if len(tok) == len(known) && strings.EqualFold(tok, known) {
-			return known, "", true
+			return known, "", true, true
 		}
 		if len(tok) > len(known) && tok[len(known)] == ':' && strings.EqualFold(tok[:len(known)], known) {
-			return known, tok[len(known)+1:], true
+			return known, tok[len(known)+1:], true, false
 		}
 	}
 	i := strings.LastIndexByte(tok, ':')
-	return tok[:i], tok[i+1:], true
+	return tok[:i], tok[i+1:], true, false
+}
+
+// validURN reports whether urn looks like urn:NID:NSS with no empty segment.
+func validURN(urn string) bool {
+	parts := strings.Split(urn, ":")
+	if len(parts) < 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+	}
+	return true
 }
