@@ -1,0 +1,142 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOpen_ReopeningKeepsDataAndAppliesMigrationsOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scim.db")
+	url := "sqlite://" + path
+	st, err := Open(t.Context(), url, agencyRules(), quiet(nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := mustCreateUser(t, st, oktaUser(1))
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(t.Context(), url, agencyRules(), quiet(nil)...)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer func() { _ = st.Close() }()
+	if _, err := st.GetUser(t.Context(), u.ID); err != nil {
+		t.Fatalf("user lost on reopen: %v", err)
+	}
+	var applied int
+	if err := st.(*sqlStore).reader.QueryRowContext(t.Context(), "SELECT count(*) FROM schema_migrations").Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations("sqlite")
+	if err != nil || applied != len(ms) {
+		t.Fatalf("schema_migrations has %d rows for %d migrations (%v)", applied, len(ms), err)
+	}
+	c, err := st.Counts(t.Context())
+	if err != nil || c.Groups != 2 {
+		t.Fatalf("user groups must be created once: counts %+v %v", c, err)
+	}
+}
+
+func TestOpen_BothBackendsHaveTheSameMigrations(t *testing.T) {
+	lite, err := loadMigrations("sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := loadMigrations("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lite) != len(pg) {
+		t.Fatalf("%d SQLite migrations, %d PostgreSQL ones", len(lite), len(pg))
+	}
+	for i := range lite {
+		if lite[i].name != pg[i].name {
+			t.Errorf("migration %d: %s vs %s", i, lite[i].name, pg[i].name)
+		}
+	}
+}
+
+func TestOpen_RejectsUnknownURLs(t *testing.T) {
+	cases := []struct{ name, url string }{
+		{name: "mysql", url: "mysql://localhost/db"},
+		{name: "empty sqlite path", url: "sqlite://"},
+		{name: "empty", url: ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if st, err := Open(context.Background(), tc.url, Rules{}); err == nil {
+				_ = st.Close()
+				t.Fatalf("Open(%q) succeeded", tc.url)
+			}
+		})
+	}
+}
+
+func TestStore_PingFailsOnceClosed(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		if err := st.Ping(t.Context()); err != nil {
+			t.Fatalf("ping an open store: %v", err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Ping(t.Context()); err == nil {
+			t.Fatal("ping after Close must fail, so /readyz fails")
+		}
+	})
+}
+
+func TestStore_CountsFollowWrites(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		a := mustCreateUser(t, st, oktaUser(1))
+		mustCreateUser(t, st, oktaUser(2))
+		g := mustCreateGroup(t, st, Group{DisplayName: "Extra"})
+		if _, err := st.DeactivateUser(t.Context(), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DeactivateUser(t.Context(), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeleteGroup(t.Context(), g.ID); err != nil {
+			t.Fatal(err)
+		}
+		c, err := st.Counts(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c != (Counts{Users: 2, ActiveUsers: 1, Groups: 2}) {
+			t.Fatalf("counts = %+v, want 2 users, 1 active, 2 groups", c)
+		}
+	})
+}
+
+func TestErrors_MatchSentinelsByKind(t *testing.T) {
+	err := error(errorf(KindUniqueness, "userName", "taken"))
+	if !strings.Contains(err.Error(), "userName") || KindOf(err) != KindUniqueness {
+		t.Fatalf("error %v", err)
+	}
+	cases := []struct {
+		name     string
+		sentinel error
+		want     bool
+	}{
+		{name: "same kind", sentinel: ErrUniqueness, want: true},
+		{name: "other kind", sentinel: ErrNotFound, want: false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := errorsIs(err, tc.sentinel); got != tc.want {
+				t.Fatalf("errors.Is = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func errorsIs(err, target error) bool { return errors.Is(fmt.Errorf("wrapped: %w", err), target) }
