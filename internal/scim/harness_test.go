@@ -279,7 +279,49 @@ func oktaUser(n int) map[string]any {
 			"type": "work"}},
 		"displayName": fmt.Sprintf("Given%d Family%d", n, n), "locale": "en-US",
 		"externalId": fmt.Sprintf("00u%06dOKTA", n), "password": "Thr0waway!", "active": true,
-		"groups": []any{},
+		"groups":                          []any{},
 		scimconfig.DefaultExtensionSchema: map[string]any{"badgeId": fmt.Sprintf("B%05d", n), "rankName": "Officer"},
 	}
+}
+
+// newServerFor builds another server over the harness's store and org with cfg.
+func newServerFor(t testing.TB, h *harness, cfg *scimconfig.Config) *httptest.Server {
+	t.Helper()
+	v, err := auth.NewVerifier(cfg.OktaOrgURL, auth.WithHTTPClient(h.org.srv.Client()), auth.WithClientIDs(cfg.ClientIDs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, h.store, v, WithLogger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// doWith lists users on srv with token.
+func doWith(t testing.TB, srv *httptest.Server, token string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+BasePath(testAgency)+"/Users", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func mustVerifier(t testing.TB, h *harness) *auth.Verifier {
+	t.Helper()
+	v, err := auth.NewVerifier(h.org.srv.URL, auth.WithHTTPClient(h.org.srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

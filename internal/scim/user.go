@@ -144,8 +144,8 @@ func toDocument(body []byte) (document, error) {
 }
 
 // userFromDocument reads a user from a canonical document. Types are checked: a string
-// attribute given a number is a 400, except that numbers are taken as text where a client may
-// map a numeric profile attribute (badgeId, employeeNumber).
+// attribute given a number is a 400, except badgeId and employeeNumber, which an admin may
+// map from a numeric Okta profile attribute.
 func (s *Server) userFromDocument(d document) (directory.User, error) {
 	r := reader{}
 	u := directory.User{
@@ -174,7 +174,7 @@ func (s *Server) userFromDocument(d document) (directory.User, error) {
 			Primary: r.boolean(a, "primary", false)})
 	}
 	if e := r.object(d, SchemaEnterprise); e != nil {
-		u.Enterprise = directory.EnterpriseUser{EmployeeNumber: r.str(e, "employeeNumber"),
+		u.Enterprise = directory.EnterpriseUser{EmployeeNumber: r.text(e, "employeeNumber"),
 			CostCenter: r.str(e, "costCenter"), Organization: r.str(e, "organization"),
 			Division: r.str(e, "division"), Department: r.str(e, "department")}
 		switch m := e["manager"].(type) {
@@ -186,7 +186,7 @@ func (s *Server) userFromDocument(d document) (directory.User, error) {
 		}
 	}
 	if x := r.object(d, s.extURN); x != nil {
-		u.Extension = directory.Extension{BadgeID: r.str(x, "badgeId"), RankName: r.str(x, "rankName"),
+		u.Extension = directory.Extension{BadgeID: r.text(x, "badgeId"), RankName: r.str(x, "rankName"),
 			EvidenceGroupName: r.str(x, "evidenceGroupName"), UserGroupName: r.str(x, "userGroupName"),
 			AxonRole: r.str(x, "axonRole")}
 	}
@@ -210,8 +210,6 @@ func (r *reader) str(m map[string]any, key string) string {
 		return ""
 	case string:
 		return v
-	case json.Number:
-		return v.String()
 	default:
 		r.fail(key, "a string")
 		return ""
@@ -219,6 +217,15 @@ func (r *reader) str(m map[string]any, key string) string {
 }
 
 // boolean reads a boolean, also sent as the string "true" or "false" in any case (Entra).
+// text reads a string attribute that an admin may map from a numeric Okta profile attribute
+// (badgeId, employeeNumber): a JSON number is taken as its text.
+func (r *reader) text(m map[string]any, key string) string {
+	if n, ok := m[key].(json.Number); ok {
+		return n.String()
+	}
+	return r.str(m, key)
+}
+
 func (r *reader) boolean(m map[string]any, key string, def bool) bool {
 	switch v := m[key].(type) {
 	case nil:
