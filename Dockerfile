@@ -1,33 +1,30 @@
-# Build the manager binary
-# Override BASE_IMAGE to build from another registry, e.g. docker.io/library/golang:1.26
+# The scim-operator image: the manager (/manager) and the per-agency SCIM server
+# (/scim-server) in one distroless image, running as the nonroot user.
+#
+#   make docker-build IMG=registry.example.org/platform/scim-operator:0.1.0
+#
+# BASE_IMAGE can point at a mirror of the Go image, e.g. BASE_IMAGE=mirror.example.org/golang:1.26.
 ARG BASE_IMAGE=golang:1.26
 FROM ${BASE_IMAGE} AS builder
 ARG TARGETOS
 ARG TARGETARCH
 
 WORKDIR /workspace
-# Copy the Go Modules manifests
-COPY go.mod go.mod
-COPY go.sum go.sum
-# cache deps before building and copying source so that we don't need to re-download as much
-# and so that source changes don't invalidate our downloaded layer
+# Download the modules in their own layer, so that source changes reuse it.
+COPY go.mod go.sum ./
 RUN go mod download
 
-# Copy the Go source (relies on .dockerignore to filter)
+# The sources (.dockerignore keeps only Go files, embedded SQL migrations and the module files).
 COPY . .
 
-# Build
-# the GOARCH has no default value to allow the binary to be built according to the host where the command
-# was called. For example, if we call make docker-build in a local env which has the Apple Silicon M1 SO
-# the docker BUILDPLATFORM arg will be linux/arm64 when for Apple x86 it will be linux/amd64. Therefore,
-# by leaving it empty we can ensure that the container and binary shipped on it will have the same platform.
-RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -a -o manager cmd/main.go
+# Static binaries for the platform being built (TARGETOS/TARGETARCH come from buildx; plain
+# `docker build` builds for the host).
+ENV CGO_ENABLED=0
+RUN GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags "-s -w" -o /out/manager ./cmd \
+ && GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags "-s -w" -o /out/scim-server ./cmd/scim-server
 
-# Use distroless as minimal base image to package the manager binary
-# Refer to https://github.com/GoogleContainerTools/distroless for more details
 FROM gcr.io/distroless/static:nonroot
 WORKDIR /
-COPY --from=builder /workspace/manager .
+COPY --from=builder /out/manager /out/scim-server /
 USER 65532:65532
-
 ENTRYPOINT ["/manager"]
