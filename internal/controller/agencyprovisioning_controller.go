@@ -183,14 +183,22 @@ func (r *AgencyProvisioningReconciler) recordTransitions(
 ) {
 	for _, c := range conditionTransitions(before, ap.Status.Conditions) {
 		logf.FromContext(ctx).Info("Condition changed", "type", c.Type, "status", c.Status, "reason", c.Reason)
-		if r.Recorder == nil {
-			continue
-		}
 		eventType := corev1.EventTypeNormal
 		if c.Status != metav1.ConditionTrue {
 			eventType = corev1.EventTypeWarning
 		}
-		r.Recorder.Eventf(ap, nil, eventType, c.Reason, "Reconcile", "%s is %s: %s", c.Type, c.Status, c.Message)
+		r.event(ap, eventType, c.Reason, "%s is %s: %s", c.Type, c.Status, c.Message)
+	}
+}
+
+// event records an Event about ap, if there is a recorder.
+func (r *AgencyProvisioningReconciler) event(
+	ap *scimv1alpha1.AgencyProvisioning,
+	eventType, reason, format string,
+	args ...any,
+) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(ap, nil, eventType, reason, "Reconcile", format, args...)
 	}
 }
 

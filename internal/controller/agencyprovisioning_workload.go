@@ -46,10 +46,10 @@ func (r *AgencyProvisioningReconciler) reconcileWorkload(ctx context.Context, s 
 	if err := r.applyOwned(ctx, ap, renderService(ap)); err != nil {
 		return err
 	}
-	if err := r.applyOrDelete(ctx, ap, renderIngress(ap), &networkingv1.Ingress{}); err != nil {
+	if err := r.applyOrDelete(ctx, ap, optional(renderIngress(ap)), &networkingv1.Ingress{}); err != nil {
 		return err
 	}
-	if err := r.applyOrDelete(ctx, ap, renderPodDisruptionBudget(ap), &policyv1.PodDisruptionBudget{}); err != nil {
+	if err := r.applyOrDelete(ctx, ap, optional(renderPodDisruptionBudget(ap)), &policyv1.PodDisruptionBudget{}); err != nil {
 		return err
 	}
 	ap.Status.ScimEndpoint = scimEndpoint(ap)
@@ -60,7 +60,7 @@ func (r *AgencyProvisioningReconciler) reconcileWorkload(ctx context.Context, s 
 // or checks that the postgres Secret holds its key; the outcome goes to s.storeProblem.
 func (r *AgencyProvisioningReconciler) reconcileStore(ctx context.Context, s *apScope) error {
 	if pvc := renderDataClaim(s.ap); pvc != nil {
-		return r.reconcileDataClaim(ctx, pvc, s.ap.Name)
+		return r.reconcileDataClaim(ctx, pvc, s.ap)
 	}
 	pg := s.ap.Spec.ScimServer.Storage.Postgres
 	if pg == nil {
@@ -89,9 +89,9 @@ func (r *AgencyProvisioningReconciler) reconcileStore(ctx context.Context, s *ap
 func (r *AgencyProvisioningReconciler) reconcileDataClaim(
 	ctx context.Context,
 	want *corev1.PersistentVolumeClaim,
-	owner string,
+	owner *scimv1alpha1.AgencyProvisioning,
 ) error {
-	want.Annotations = map[string]string{AnnotationOwner: owner}
+	want.Annotations = map[string]string{AnnotationOwner: owner.Name}
 	var cur corev1.PersistentVolumeClaim
 	err := r.Get(ctx, client.ObjectKeyFromObject(want), &cur)
 	if apierrors.IsNotFound(err) {
@@ -102,12 +102,20 @@ func (r *AgencyProvisioningReconciler) reconcileDataClaim(
 	}
 	wantSize := want.Spec.Resources.Requests[corev1.ResourceStorage]
 	curSize := cur.Spec.Resources.Requests[corev1.ResourceStorage]
-	if wantSize.Cmp(curSize) <= 0 {
+	// Only a bound claim can grow; binding is an update event that brings us back.
+	if wantSize.Cmp(curSize) <= 0 || cur.Status.Phase != corev1.ClaimBound {
 		return nil
 	}
 	grow := cur.DeepCopy()
 	grow.Spec.Resources.Requests[corev1.ResourceStorage] = wantSize
-	if err := r.Patch(ctx, grow, client.MergeFrom(&cur)); err != nil {
+	err = r.Patch(ctx, grow, client.MergeFrom(&cur))
+	if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
+		// The storage class cannot expand volumes: retrying will not help, the admin must act.
+		r.event(owner, corev1.EventTypeWarning, "StoreResizeRefused",
+			"PersistentVolumeClaim %s cannot grow to %s: %v", want.Name, wantSize.String(), err)
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("grow PersistentVolumeClaim %q to %s: %w", want.Name, wantSize.String(), err)
 	}
 	return nil
@@ -169,6 +177,17 @@ func (r *AgencyProvisioningReconciler) applyOrDelete(
 	logf.FromContext(ctx).Info("Deleted object the spec no longer asks for",
 		"kind", fmt.Sprintf("%T", empty), "name", empty.GetName())
 	return nil
+}
+
+// optional turns a nil object pointer into a nil client.Object, which a typed nil is not.
+func optional[T any, P interface {
+	*T
+	client.Object
+}](obj P) client.Object {
+	if obj == nil {
+		return nil
+	}
+	return obj
 }
 
 func metav1IsControlledBy(obj client.Object, ap *scimv1alpha1.AgencyProvisioning) bool {

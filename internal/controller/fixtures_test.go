@@ -71,3 +71,5 @@ func withIngress(ap *scimv1alpha1.AgencyProvisioning) *scimv1alpha1.AgencyProvis
 }
 
 func ctrlResult(after time.Duration) ctrl.Result { return ctrl.Result{RequeueAfter: after} }
+
+func resourceQuantity(s string) resource.Quantity { return resource.MustParse(s) }
