@@ -29,7 +29,7 @@ type testOrg struct {
 	fail    atomic.Bool
 }
 
-func newTestOrg(t *testing.T) *testOrg {
+func newTestOrg(t testing.TB) *testOrg {
 	t.Helper()
 	o := &testOrg{keys: map[string]*rsa.PrivateKey{}}
 	o.srv = httptest.NewServer(http.HandlerFunc(o.serveKeys))
@@ -64,7 +64,7 @@ func (o *testOrg) serveKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 // publish adds a fresh key under kid to the org's key set and returns it.
-func (o *testOrg) publish(t *testing.T, kid string) *rsa.PrivateKey {
+func (o *testOrg) publish(t testing.TB, kid string) *rsa.PrivateKey {
 	t.Helper()
 	k := newKey(t)
 	o.mu.Lock()
@@ -73,7 +73,7 @@ func (o *testOrg) publish(t *testing.T, kid string) *rsa.PrivateKey {
 	return k
 }
 
-func newKey(t *testing.T) *rsa.PrivateKey {
+func newKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -83,7 +83,7 @@ func newKey(t *testing.T) *rsa.PrivateKey {
 }
 
 // mint signs claims with key under kid, RS256 unless method says otherwise.
-func mint(t *testing.T, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+func mint(t testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	if kid != "" {

@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/provisioning-dev/scim-operator/internal/directory"
@@ -26,17 +25,16 @@ func (s *Server) answerGroups(w http.ResponseWriter, r *http.Request, p listPara
 		return
 	}
 	base := s.baseURL(r)
-	out := listResponse{Schemas: []string{schemaListResp}, TotalResults: page.Total, StartIndex: page.StartIndex,
-		ItemsPerPage: len(page.Resources), Resources: make([]json.RawMessage, 0, len(page.Resources))}
+	resources := make([][]byte, 0, len(page.Resources))
 	for i := range page.Resources {
 		body, err := s.groupSet.selectAttributes(renderGroup(&page.Resources[i], base), p.attrs, p.excluded)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		out.Resources = append(out.Resources, body)
+		resources = append(resources, body)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, page.Total, page.StartIndex, resources)
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -161,5 +159,5 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, status int, 
 	if status == http.StatusCreated {
 		w.Header().Set("Location", base+"/Groups/"+g.ID)
 	}
-	writeJSON(w, status, json.RawMessage(body))
+	writeRaw(w, status, body)
 }

@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // ContentType is the media type of every response body.
@@ -19,6 +20,38 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", ContentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// writeRaw writes a body the server rendered itself; it is already valid JSON.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeList writes a ListResponse around resources the server rendered itself, without
+// encoding them a second time.
+func writeList(w http.ResponseWriter, total, startIndex int, resources [][]byte) {
+	size := 160
+	for _, r := range resources {
+		size += len(r) + 1
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"schemas":["`+schemaListResp+`"],"totalResults":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, `,"startIndex":`...)
+	b = strconv.AppendInt(b, int64(startIndex), 10)
+	b = append(b, `,"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(resources)), 10)
+	b = append(b, `,"Resources":[`...)
+	for i, r := range resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r...)
+	}
+	b = append(b, "]}"...)
+	writeRaw(w, http.StatusOK, b)
 }
 
 // writeError answers with err as a SCIM error body and notes it for the request log.

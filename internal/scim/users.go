@@ -1,20 +1,10 @@
 package scim
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/provisioning-dev/scim-operator/internal/directory"
 )
-
-// listResponse is a ListResponse whose resources are already rendered.
-type listResponse struct {
-	Schemas      []string          `json:"schemas"`
-	TotalResults int               `json:"totalResults"`
-	StartIndex   int               `json:"startIndex"`
-	ItemsPerPage int               `json:"itemsPerPage"`
-	Resources    []json.RawMessage `json:"Resources"`
-}
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	p, err := s.listParamsFromQuery(r)
@@ -35,17 +25,16 @@ func (s *Server) answerUsers(w http.ResponseWriter, r *http.Request, p listParam
 		return
 	}
 	base := s.baseURL(r)
-	out := listResponse{Schemas: []string{schemaListResp}, TotalResults: page.Total, StartIndex: page.StartIndex,
-		ItemsPerPage: len(page.Resources), Resources: make([]json.RawMessage, 0, len(page.Resources))}
+	resources := make([][]byte, 0, len(page.Resources))
 	for i := range page.Resources {
 		body, err := s.users.selectAttributes(s.renderUser(&page.Resources[i], base), p.attrs, p.excluded)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		out.Resources = append(out.Resources, body)
+		resources = append(resources, body)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, page.Total, page.StartIndex, resources)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
@@ -172,5 +161,5 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u
 	if status == http.StatusCreated {
 		w.Header().Set("Location", base+"/Users/"+u.ID)
 	}
-	writeJSON(w, status, json.RawMessage(body))
+	writeRaw(w, status, body)
 }
