@@ -228,8 +228,8 @@ type OktaCredentialsRef struct {
 }
 
 // ScimServerSpec configures the agency's SCIM server pods.
-// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || (has(self.storage) && has(self.storage.type) && self.storage.type == 'postgres')",message="spec.scimServer.replicas greater than 1 requires spec.scimServer.storage.type postgres: sqlite serves a single replica"
-// +kubebuilder:validation:XValidation:rule="!(has(self.ingress) && has(self.externalURL))",message="spec.scimServer.ingress and spec.scimServer.externalURL are mutually exclusive: set one"
+// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.replicas <= 1 || (has(self.storage) && has(self.storage.type) && self.storage.type == 'postgres')",fieldPath=".replicas",message="spec.scimServer.replicas greater than 1 requires spec.scimServer.storage.type postgres: sqlite serves a single replica"
+// +kubebuilder:validation:XValidation:rule="!(has(self.ingress) && has(self.externalURL))",fieldPath=".externalURL",message="spec.scimServer.ingress and spec.scimServer.externalURL are mutually exclusive: set one"
 type ScimServerSpec struct {
 	// replicas is the number of SCIM server pods. More than 1 requires the postgres store.
 	// Defaults to 1.
@@ -284,8 +284,8 @@ type ScimServerSpec struct {
 }
 
 // StorageSpec selects the SCIM server's directory store.
-// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'postgres' || has(self.postgres)",message="spec.scimServer.storage.postgres is required when spec.scimServer.storage.type is postgres"
-// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'postgres') || !has(self.postgres)",message="spec.scimServer.storage.postgres is set but spec.scimServer.storage.type is sqlite: set type to postgres or remove postgres"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'postgres' || has(self.postgres)",fieldPath=".postgres",message="spec.scimServer.storage.postgres is required when spec.scimServer.storage.type is postgres"
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'postgres') || !has(self.postgres)",fieldPath=".postgres",message="spec.scimServer.storage.postgres is set but spec.scimServer.storage.type is sqlite: set type to postgres or remove postgres"
 type StorageSpec struct {
 	// type is sqlite (the default: one file on a PersistentVolumeClaim, one replica) or
 	// postgres (a PostgreSQL database; several replicas).

@@ -57,8 +57,8 @@ const (
 
 // ScimUserMappingSpec declares the SAML app's custom profile attributes and how Okta fills
 // the SCIM attributes from Okta user profiles.
-// +kubebuilder:validation:XValidation:rule="self.attributes.exists(a, a.variableName == 'badgeId')",message="spec.attributes must declare badgeId: every provisioned user needs a badge id"
-// +kubebuilder:validation:XValidation:rule="!has(self.mappings) || self.mappings.all(m, m.target in ['userName', 'givenName', 'familyName', 'middleName', 'honorificPrefix', 'honorificSuffix', 'displayName', 'nickName', 'email', 'secondEmail', 'primaryPhone', 'mobilePhone', 'title', 'locale', 'preferredLanguage', 'timezone', 'userType', 'employeeNumber', 'department', 'organization', 'manager'] || self.attributes.exists(a, a.variableName == m.target))",message="spec.mappings[].target must be a base SCIM attribute (givenName, familyName, email, ...) or a variableName declared in spec.attributes"
+// +kubebuilder:validation:XValidation:rule="self.attributes.exists(a, a.variableName == 'badgeId')",fieldPath=".attributes",message="spec.attributes must declare badgeId: every provisioned user needs a badge id"
+// +kubebuilder:validation:XValidation:rule="!has(self.mappings) || self.mappings.all(m, m.target in ['userName', 'givenName', 'familyName', 'middleName', 'honorificPrefix', 'honorificSuffix', 'displayName', 'nickName', 'email', 'secondEmail', 'primaryPhone', 'mobilePhone', 'title', 'locale', 'preferredLanguage', 'timezone', 'userType', 'employeeNumber', 'department', 'organization', 'manager'] || self.attributes.exists(a, a.variableName == m.target))",fieldPath=".mappings",message="spec.mappings[].target must be a base SCIM attribute (givenName, familyName, email, ...) or a variableName declared in spec.attributes"
 type ScimUserMappingSpec struct {
 	// agencyProvisioningRef names the AgencyProvisioning, in this namespace, whose SAML app
 	// gets these attributes and mappings. It cannot be changed after creation.
