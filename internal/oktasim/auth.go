@@ -1,0 +1,59 @@
+package oktasim
+
+import (
+	"net/http"
+	"strings"
+)
+
+// authorize checks the Authorization header of a management API call. An SSWS token must be
+// the org's API token; a bearer token must come from the org authorization server
+// (iss and aud are the org URL) and carry the scope, or the .manage scope of a .read one.
+func (s *Sim) authorize(w http.ResponseWriter, r *http.Request, scope string) error {
+	h := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	switch {
+	case strings.EqualFold(scheme, "SSWS"):
+		if token != "" && token == s.apiToken {
+			return nil
+		}
+		return errInvalidToken()
+	case strings.EqualFold(scheme, "Bearer"):
+		claims, err := s.orgKeys.verify(token, s.now())
+		if err != nil || strOf(claims["iss"]) != s.URL() || strOf(claims["aud"]) != s.URL() {
+			return errInvalidToken()
+		}
+		granted := scopesOf(claims)
+		if hasScope(granted, scope) {
+			return nil
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+s.URL()+
+			`/oauth2/v1/authorize", realm="IdpAuthorizationServer", scope="`+scope+
+			`", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="`+r.URL.Path+`"`)
+		return errForbidden()
+	default:
+		return errInvalidToken()
+	}
+}
+
+// hasScope reports whether granted covers want; a .manage scope covers its .read sibling.
+func hasScope(granted []string, want string) bool {
+	if contains(granted, want) {
+		return true
+	}
+	if base, ok := strings.CutSuffix(want, ".read"); ok {
+		return contains(granted, base+".manage")
+	}
+	return false
+}
+
+func scopesOf(claims map[string]any) []string {
+	switch v := claims["scp"].(type) {
+	case []any:
+		return strList(v)
+	case string:
+		return strings.Fields(v)
+	default:
+		return nil
+	}
+}

@@ -1,0 +1,194 @@
+package oktasim
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// rateLimits counts requests per bucket in one-minute windows, as Okta's per-endpoint limits
+// do, and sends X-Rate-Limit-Limit, -Remaining and -Reset on every response.
+type rateLimits struct {
+	mu        sync.Mutex
+	perMinute int
+	buckets   map[string]*bucket
+}
+
+type bucket struct {
+	used  int
+	reset time.Time
+}
+
+// bucketOf names the rate-limit bucket of a path: Okta limits by endpoint family.
+func bucketOf(p string) string {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	switch {
+	case len(parts) >= 3 && parts[0] == "api":
+		return parts[2]
+	case len(parts) >= 1 && parts[0] == "oauth2":
+		return "oauth2"
+	default:
+		return "other"
+	}
+}
+
+func (l *rateLimits) admit(w http.ResponseWriter, r *http.Request, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	name := bucketOf(r.URL.Path)
+	b := l.buckets[name]
+	if b == nil || !now.Before(b.reset) {
+		b = &bucket{reset: now.Truncate(time.Second).Add(time.Minute)}
+		l.buckets[name] = b
+	}
+	b.used++
+	remaining := max(l.perMinute-b.used, 0)
+	setRateHeaders(w, l.perMinute, remaining, b.reset)
+	return b.used <= l.perMinute
+}
+
+func setRateHeaders(w http.ResponseWriter, limit, remaining int, reset time.Time) {
+	w.Header().Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
+	w.Header().Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
+	w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(reset.Unix(), 10))
+}
+
+// Fault kinds for the management API and the OAuth endpoints.
+const (
+	// FaultRateLimit answers 429 E0000047 with X-Rate-Limit-Reset ResetAfter in the future.
+	FaultRateLimit = "rate_limit"
+	// FaultServerError answers Status (500 when zero) with an Okta error body.
+	FaultServerError = "server_error"
+	// FaultLatency delays the request by Delay and then serves it.
+	FaultLatency = "latency"
+)
+
+// Fault is an injected failure for requests whose path starts with PathPrefix (and whose
+// method is Method, when set). Count is how many requests it hits; 0 means until cleared.
+type Fault struct {
+	ID         string        `json:"id,omitempty"`
+	Kind       string        `json:"kind"`
+	Method     string        `json:"method,omitempty"`
+	PathPrefix string        `json:"pathPrefix,omitempty"`
+	Count      int           `json:"count,omitempty"`
+	Status     int           `json:"status,omitempty"`
+	ResetAfter time.Duration `json:"-"`
+	Delay      time.Duration `json:"-"`
+	// ResetAfterSeconds and DelayMillis are the JSON forms of ResetAfter and Delay.
+	ResetAfterSeconds int `json:"resetAfterSeconds,omitempty"`
+	DelayMillis       int `json:"delayMillis,omitempty"`
+	// Hits counts the requests the fault has answered.
+	Hits int `json:"hits"`
+}
+
+type faultSet struct {
+	mu     sync.Mutex
+	faults []*Fault
+}
+
+func (f *Fault) normalise() error {
+	switch f.Kind {
+	case FaultRateLimit, FaultServerError, FaultLatency:
+	default:
+		return fmt.Errorf("unknown fault kind %q (want %s, %s or %s)", f.Kind, FaultRateLimit, FaultServerError, FaultLatency)
+	}
+	if f.ResetAfter == 0 && f.ResetAfterSeconds > 0 {
+		f.ResetAfter = time.Duration(f.ResetAfterSeconds) * time.Second
+	}
+	if f.ResetAfter == 0 {
+		f.ResetAfter = time.Second
+	}
+	f.ResetAfterSeconds = int(f.ResetAfter / time.Second)
+	if f.Delay == 0 && f.DelayMillis > 0 {
+		f.Delay = time.Duration(f.DelayMillis) * time.Millisecond
+	}
+	f.DelayMillis = int(f.Delay / time.Millisecond)
+	if f.Kind == FaultServerError && f.Status == 0 {
+		f.Status = http.StatusInternalServerError
+	}
+	if f.Kind == FaultServerError && (f.Status < 500 || f.Status > 599) {
+		return fmt.Errorf("server_error status %d is not a 5xx", f.Status)
+	}
+	if f.ID == "" {
+		f.ID = "flt" + randomToken(8)
+	}
+	return nil
+}
+
+// InjectFault adds a fault; it returns the fault's id.
+func (s *Sim) InjectFault(f Fault) (string, error) {
+	if err := f.normalise(); err != nil {
+		return "", err
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.faults = append(s.faults.faults, &f)
+	return f.ID, nil
+}
+
+// ClearFaults removes every injected fault.
+func (s *Sim) ClearFaults() {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.faults = nil
+}
+
+// Faults returns the injected faults with their hit counts.
+func (s *Sim) Faults() []Fault {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	out := make([]Fault, 0, len(s.faults.faults))
+	for _, f := range s.faults.faults {
+		out = append(out, *f)
+	}
+	return out
+}
+
+// take returns the first fault matching the request and counts the hit.
+func (fs *faultSet) take(r *http.Request) *Fault {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for i, f := range fs.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
+			continue
+		}
+		if !strings.HasPrefix(r.URL.Path, f.PathPrefix) {
+			continue
+		}
+		f.Hits++
+		hit := *f
+		if f.Count > 0 && f.Hits >= f.Count {
+			fs.faults = append(fs.faults[:i:i], fs.faults[i+1:]...)
+		}
+		return &hit
+	}
+	return nil
+}
+
+// applyFaults answers the request with an injected fault; it reports whether serving
+// should continue.
+func (s *Sim) applyFaults(w http.ResponseWriter, r *http.Request) bool {
+	f := s.faults.take(r)
+	if f == nil {
+		return true
+	}
+	switch f.Kind {
+	case FaultLatency:
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return false
+		}
+		return true
+	case FaultRateLimit:
+		setRateHeaders(w, s.limits.perMinute, 0, s.now().Add(f.ResetAfter))
+		writeError(w, errRateLimited())
+	default:
+		writeError(w, newAPIError(f.Status, CodeServerError, "Internal Server Error",
+			"injected fault "+f.ID))
+	}
+	return false
+}
