@@ -264,3 +264,48 @@ func TestServer_BadConfigStopsWithOneLineNamingTheKey(t *testing.T) {
 		})
 	}
 }
+
+func TestServer_SIGTERMFinishesInFlightRequests(t *testing.T) {
+	o := newOrg(t)
+	dir := t.TempDir()
+	api, metrics := freeAddr(t), freeAddr(t)
+	in := start(t, writeConfig(t, dir, o.srv.URL, api, metrics), api, metrics)
+	base := in.api + "/api/v2/agencies/" + agency + "/scim"
+
+	// A request whose body arrives slowly is in flight when SIGTERM comes.
+	pr, pw := io.Pipe()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/Users", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+o.token(t))
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("in-flight request failed: %v", err)
+			done <- nil
+			return
+		}
+		done <- resp
+	}()
+	_, _ = pw.Write([]byte(`{"userName": "slow@agency.example", `))
+	time.Sleep(300 * time.Millisecond)
+	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	_, _ = pw.Write([]byte(`"urn:ietf:params:scim:schemas:extension:2.0:axon": {"badgeId": "5"}}`))
+	_ = pw.Close()
+	resp := <-done
+	if resp == nil {
+		return
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("in-flight request answered %d, want 201", resp.StatusCode)
+	}
+	if err := in.cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, in.stderr)
+	}
+}
