@@ -34,6 +34,10 @@ const (
 	// ReasonWaitingForAgency: the referenced AgencyProvisioning is missing or has no SAML app
 	// yet.
 	ReasonWaitingForAgency = "WaitingForAgency"
+	// ReasonWaitingForProvisioning: the custom attributes exist, but Okta keeps their external
+	// name and namespace only once SCIM provisioning is on for the app; they are written again
+	// when the agency's ProvisioningConnected turns True.
+	ReasonWaitingForProvisioning = "WaitingForProvisioning"
 	// ReasonOktaError: Okta refused or failed a request; the message says which and why.
 	ReasonOktaError = "OktaError"
 )

@@ -263,16 +263,23 @@ func (r *ScimUserMappingReconciler) reconcileSchema(ctx context.Context, sc *map
 	if err != nil {
 		return err
 	}
+	// Okta keeps external names only once provisioning is on: before that, comparing them would
+	// rewrite the schema on every sync.
+	provisioningOn := provisioningConnected(sc.ap)
 	var set []okta.SchemaAttribute
+	var waiting []string
 	declared := map[string]bool{}
 	for _, a := range sc.sum.Spec.Attributes {
 		want := wantAttribute(a)
 		declared[want.Name] = true
 		cur, ok := have[want.Name]
+		externalOK := cur.ExternalName == want.ExternalName && cur.ExternalNamespace == want.ExternalNamespace
 		if !ok || cur.Title != want.Title || cur.Type != want.Type || cur.Required != want.Required ||
-			cur.ExternalName != want.ExternalName || cur.ExternalNamespace != want.ExternalNamespace ||
-			cur.Description != want.Description {
+			cur.Description != want.Description || (provisioningOn && !externalOK) {
 			set = append(set, want)
+		}
+		if !provisioningOn && !externalOK {
+			waiting = append(waiting, want.Name)
 		}
 	}
 	var remove []string
@@ -294,6 +301,14 @@ func (r *ScimUserMappingReconciler) reconcileSchema(ctx context.Context, sc *map
 	}
 	sort.Strings(names)
 	sc.sum.Status.SyncedAttributes = names
+	if len(waiting) > 0 {
+		setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionFalse,
+			scimv1alpha1.ReasonWaitingForProvisioning, fmt.Sprintf("app %s has the custom attributes %s, but Okta keeps "+
+				"the external name and namespace of %s only once SCIM provisioning is on (see the AgencyProvisioning's "+
+				"ProvisioningConnected condition); they are written again then", sc.appID, strings.Join(names, ", "),
+				strings.Join(waiting, ", ")))
+		return nil
+	}
 	setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("app %s has the custom attributes %s", sc.appID, strings.Join(names, ", ")))
 	return nil
@@ -391,7 +406,7 @@ func setMappingReady(sum *scimv1alpha1.ScimUserMapping) {
 }
 
 // SetupWithManager watches ScimUserMappings (spec changes) and wakes them when their
-// AgencyProvisioning's SAML app id changes.
+// AgencyProvisioning's SAML app id or ProvisioningConnected changes.
 func (r *ScimUserMappingReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&scimv1alpha1.ScimUserMapping{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -407,7 +422,8 @@ func samlAppChanged() predicate.Predicate {
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			o, ok1 := e.ObjectOld.(*scimv1alpha1.AgencyProvisioning)
 			n, ok2 := e.ObjectNew.(*scimv1alpha1.AgencyProvisioning)
-			return ok1 && ok2 && o.Status.Okta.SAMLAppID != n.Status.Okta.SAMLAppID
+			return ok1 && ok2 && (o.Status.Okta.SAMLAppID != n.Status.Okta.SAMLAppID ||
+				provisioningConnected(o) != provisioningConnected(n))
 		},
 	}
 }

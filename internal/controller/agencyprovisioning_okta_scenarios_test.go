@@ -1,0 +1,417 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
+	"github.com/provisioning-dev/scim-operator/internal/oktasim"
+	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
+)
+
+const (
+	condTrue  = metav1.ConditionTrue
+	condFalse = metav1.ConditionFalse
+)
+
+func TestOkta_HappyPathConfiguresEveryObjectAndConnects(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+	patrol := e.simGroup("Patrol")
+	e.newAP("pd", func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.Okta.AssignGroups = []string{"Patrol"}
+	})
+
+	e.waitCondition("pd", scimv1alpha1.ConditionOktaAuthenticated, condTrue, scimv1alpha1.ReasonSucceeded)
+	e.waitCondition("pd", scimv1alpha1.ConditionIssuerVerified, condTrue, scimv1alpha1.ReasonSucceeded)
+	e.waitCondition("pd", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	ap := e.waitCondition("pd", scimv1alpha1.ConditionProvisioningConnected, condFalse,
+		scimv1alpha1.ReasonManualStepRequired, "OAuth 2", "/oauth2/default/v1/token", "pd-okta-oidc")
+	st := ap.Status.Okta
+
+	// Every Okta object as wanted.
+	saml, err := e.org.GetApp(ctx, st.SAMLAppID)
+	if err != nil || saml.Label != "pd SCIM" {
+		t.Fatalf("SAML app = %+v, %v", saml, err)
+	}
+	oidc, err := e.org.GetApp(ctx, st.OIDCAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRedirect := "https://system-admin.okta.com/admin/app/cpc/" + saml.Name + "/oauth/callback"
+	if oidc.ClientID != st.OIDCClientID || !slices.Equal(oidc.RedirectURIs, []string{wantRedirect}) ||
+		!slices.Contains(oidc.GrantTypes, okta.GrantRefreshToken) || !slices.Contains(oidc.GrantTypes, okta.GrantAuthorizationCode) {
+		t.Fatalf("OIDC app = %+v", oidc)
+	}
+	policies, err := e.org.ListPolicies(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(policies, func(p okta.Policy) bool {
+		return p.ID == st.AccessPolicyID && slices.Equal(p.ClientIDs, []string{st.OIDCClientID})
+	}) {
+		t.Fatalf("policies = %+v", policies)
+	}
+	rules, err := e.org.ListPolicyRules(ctx, "default", st.AccessPolicyID)
+	if err != nil || len(rules) != 1 || rules[0].RefreshTokenLifetimeMinutes != 0 ||
+		!slices.Equal(rules[0].GrantTypes, []string{okta.GrantAuthorizationCode}) {
+		t.Fatalf("rules = %+v, %v", rules, err)
+	}
+	groups, err := e.org.ListGroupAssignments(ctx, st.SAMLAppID)
+	if err != nil || !slices.Equal(groups, []string{patrol}) {
+		t.Fatalf("assignments = %v, %v", groups, err)
+	}
+	if len(st.CreatedObjects) != 5 {
+		t.Fatalf("createdObjects = %+v", st.CreatedObjects)
+	}
+	var sec corev1.Secret
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: st.ClientSecretName}, &sec); err != nil {
+		t.Fatal(err)
+	}
+	if string(sec.Data[ClientSecretKeyClientID]) != st.OIDCClientID || len(sec.Data[ClientSecretKeyClientSecret]) == 0 {
+		t.Fatalf("client Secret keys = %v", sortedSecretKeys(sec))
+	}
+	if ap.Status.ManualStep == nil || ap.Status.ManualStep.ClientID != st.OIDCClientID {
+		t.Fatalf("manualStep = %+v", ap.Status.ManualStep)
+	}
+
+	// The admin's manual step done: Okta reaches the SCIM server.
+	e.connect("pd")
+	e.waitCondition("pd", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded, st.OIDCClientID)
+	ap = e.waitCondition("pd", scimv1alpha1.ConditionScimAuthenticated, condTrue, scimv1alpha1.ReasonTokensAccepted)
+	if ap.Status.Users == nil || *ap.Status.Users != 2 {
+		t.Fatalf("users = %v", ap.Status.Users)
+	}
+}
+
+func sortedSecretKeys(s corev1.Secret) []string {
+	var out []string
+	for k := range s.Data {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestScimUserMapping_SyncsSchemaAndMappingAndRefusesDroppingBadgeID(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+	e.newAP("pd", nil)
+	ap := e.waitCondition("pd", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	appID := ap.Status.Okta.SAMLAppID
+
+	sum := &scimv1alpha1.ScimUserMapping{
+		ObjectMeta: metav1.ObjectMeta{Name: "pd-map", Namespace: e.ns, Labels: map[string]string{oktaSuiteLabel: e.label}},
+		Spec: scimv1alpha1.ScimUserMappingSpec{
+			AgencyProvisioningRef: scimv1alpha1.LocalObjectRef{Name: "pd"},
+			Attributes: []scimv1alpha1.CustomAttribute{
+				{DisplayName: "Badge ID", VariableName: "badgeId", Required: true},
+				{DisplayName: "Rank Name", VariableName: "rankName"},
+			},
+			Mappings: []scimv1alpha1.AttributeMapping{{Target: "rankName", Expression: "user.title"}},
+		},
+	}
+	if err := k8sClient.Create(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionReady, condTrue, scimv1alpha1.ReasonSucceeded)
+
+	attrs, err := e.org.GetAppUserAttributes(ctx, appID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badge := attrs["badgeId"]
+	if !badge.Required || badge.ExternalName != "badgeId" || badge.ExternalNamespace != scimv1alpha1.DefaultExtensionSchema ||
+		attrs["rankName"].Title != "Rank Name" {
+		t.Fatalf("attributes = %+v", attrs)
+	}
+	m, err := e.org.FindProfileMapping(ctx, e.sim.DefaultUserTypeID(), appID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, expr := range map[string]string{
+		"badgeId": "user.employeeNumber", "givenName": "user.firstName", "familyName": "user.lastName", "rankName": "user.title",
+	} {
+		if m.Properties[target].Expression != expr {
+			t.Errorf("mapping %s = %q, want %q", target, m.Properties[target].Expression, expr)
+		}
+	}
+
+	// A spec that makes badgeId optional is refused with a condition; Okta keeps it required.
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(sum), sum); err != nil {
+		t.Fatal(err)
+	}
+	sum.Spec.Attributes[0].Required = false
+	if err := k8sClient.Update(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionReady, condFalse, scimv1alpha1.ReasonBadgeIDRequired)
+	attrs, err = e.org.GetAppUserAttributes(ctx, appID)
+	if err != nil || !attrs["badgeId"].Required {
+		t.Fatalf("badgeId in Okta after the refused spec = %+v, %v", attrs["badgeId"], err)
+	}
+}
+
+func waitSUM(t *testing.T, e *oktaEnv, name, condType string, status metav1.ConditionStatus, reason string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, func() error {
+		var sum scimv1alpha1.ScimUserMapping
+		if err := k8sClient.Get(t.Context(), client.ObjectKey{Namespace: e.ns, Name: name}, &sum); err != nil {
+			return err
+		}
+		for _, c := range sum.Status.Conditions {
+			if c.Type == condType && c.Status == status && c.Reason == reason {
+				return nil
+			}
+		}
+		return fmt.Errorf("conditions %s", describeConditions(sum.Status.Conditions))
+	})
+}
+
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
+func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+
+	t.Run("wrong token", func(t *testing.T) {
+		e.createSecret("bad-creds", "not-a-token")
+		e.newAP("wrongtoken", func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.Okta.CredentialsSecretRef.Name = "bad-creds"
+		})
+		e.waitCondition("wrongtoken", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+			scimv1alpha1.ReasonInvalidCredentials, "bad-creds")
+		e.setToken("bad-creds", e.sim.APIToken())
+		e.waitCondition("wrongtoken", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	})
+
+	t.Run("missing credentials Secret", func(t *testing.T) {
+		e.newAP("nosecret", func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.Okta.CredentialsSecretRef.Name = "later-creds"
+		})
+		e.waitCondition("nosecret", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+			scimv1alpha1.ReasonCredentialsSecretMissing, "later-creds")
+		e.createSecret("later-creds", e.sim.APIToken())
+		e.waitCondition("nosecret", scimv1alpha1.ConditionOktaAuthenticated, condTrue, scimv1alpha1.ReasonSucceeded)
+	})
+
+	t.Run("org unreachable", func(t *testing.T) {
+		dead := "http://" + closedPort(t)
+		e.newAP("unreachable", func(ap *scimv1alpha1.AgencyProvisioning) { ap.Spec.Okta.OrgURL = dead })
+		e.waitCondition("unreachable", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+			scimv1alpha1.ReasonOrgUnreachable, dead)
+		ap := e.get("unreachable")
+		ap.Spec.Okta.OrgURL = e.sim.URL()
+		if err := k8sClient.Update(ctx, ap); err != nil {
+			t.Fatal(err)
+		}
+		e.waitCondition("unreachable", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	})
+
+	t.Run("issuer mismatch", func(t *testing.T) {
+		foreign := "https://login.other-agency.example/oauth2/default"
+		if err := e.sim.SetIssuer("default", foreign); err != nil {
+			t.Fatal(err)
+		}
+		e.newAP("issuer", nil)
+		e.waitCondition("issuer", scimv1alpha1.ConditionIssuerVerified, condFalse,
+			scimv1alpha1.ReasonIssuerMismatch, foreign, e.sim.URL())
+		if err := e.sim.SetIssuer("default", ""); err != nil {
+			t.Fatal(err)
+		}
+		e.waitCondition("issuer", scimv1alpha1.ConditionIssuerVerified, condTrue, scimv1alpha1.ReasonSucceeded)
+	})
+
+	t.Run("SCIM server rejects a foreign-issuer token", func(t *testing.T) {
+		e.newAP("foreigntoken", nil)
+		ap := e.waitCondition("foreigntoken", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+		seen := "https://evil.example/oauth2/default"
+		e.reports.set("foreigntoken", scimconfig.Report{AgencyID: "foreigntoken", Rejections: map[string]scimconfig.Rejection{
+			scimconfig.ReasonIssuerMismatch: {Reason: scimconfig.ReasonIssuerMismatch, Message: "issuer not accepted",
+				Expected: e.sim.URL(), Seen: seen, Count: 4, Time: time.Now()},
+		}})
+		e.waitCondition("foreigntoken", scimv1alpha1.ConditionScimAuthenticated, condFalse,
+			scimv1alpha1.ReasonIssuerMismatch, e.sim.URL(), seen)
+		// A later request with a good token clears it.
+		rep := scimconfig.Report{AgencyID: "foreigntoken", LastAuthenticated: &scimconfig.AuthenticatedRequest{
+			ClientID: ap.Status.Okta.OIDCClientID, Method: http.MethodGet, Path: "/Users", Status: http.StatusOK,
+			Time: time.Now().Add(time.Second)}}
+		rep.Rejections = map[string]scimconfig.Rejection{scimconfig.ReasonIssuerMismatch: {
+			Reason: scimconfig.ReasonIssuerMismatch, Expected: e.sim.URL(), Seen: seen, Count: 4, Time: time.Now()}}
+		e.reports.set("foreigntoken", rep)
+		e.waitCondition("foreigntoken", scimv1alpha1.ConditionScimAuthenticated, condTrue, scimv1alpha1.ReasonTokensAccepted)
+	})
+}
+
+func TestOkta_RateLimitStormIsReportedAndWaitedOut(t *testing.T) {
+	e := newOktaEnv(t, envOptions{maxWait: time.Second})
+	if _, err := e.sim.InjectFault(oktasim.Fault{Kind: oktasim.FaultRateLimit, PathPrefix: "/api/v1",
+		ResetAfter: 4 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	e.newAP("storm", nil)
+	e.waitCondition("storm", scimv1alpha1.ConditionOktaAuthenticated, condFalse, scimv1alpha1.ReasonRateLimited, "429")
+	limited := e.calls.limits.Load()
+	e.sim.ClearFaults()
+	e.waitCondition("storm", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	// While the org said "wait", nobody called it: one 429 per announced reset at most.
+	if limited > 2 {
+		t.Fatalf("the operator drew %d 429 answers during the storm; it should wait for the reset", limited)
+	}
+}
+
+func TestOkta_DriftIsRepairedOnResync(t *testing.T) {
+	e := newOktaEnv(t, envOptions{resync: time.Second})
+	ctx := t.Context()
+	e.newAP("drift", nil)
+	ap := e.waitCondition("drift", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	st := ap.Status.Okta
+
+	// Someone deletes the access policy rule in Okta.
+	code := e.simAPI(http.MethodDelete, fmt.Sprintf("/api/v1/authorizationServers/default/policies/%s/rules/%s",
+		st.AccessPolicyID, st.AccessPolicyRuleID), nil, nil)
+	if code != http.StatusNoContent && code != http.StatusOK {
+		t.Fatalf("delete rule: HTTP %d", code)
+	}
+	waitFor(t, 20*time.Second, func() error {
+		rules, err := e.org.ListPolicyRules(ctx, "default", st.AccessPolicyID)
+		if err != nil {
+			return err
+		}
+		if len(rules) != 1 || rules[0].RefreshTokenLifetimeMinutes != 0 {
+			return fmt.Errorf("rules = %+v", rules)
+		}
+		return nil
+	})
+
+	// Someone edits the OIDC app's redirect URI.
+	if _, err := e.org.UpdateOIDCApp(ctx, st.OIDCAppID, okta.OIDCAppSpec{Label: "drift SCIM OAuth",
+		RedirectURIs: []string{"https://attacker.example/cb"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() error {
+		app, err := e.org.GetApp(ctx, st.OIDCAppID)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(app.RedirectURIs, []string{RedirectURI(ap, st.SAMLAppName)}) {
+			return fmt.Errorf("redirect URIs = %v", app.RedirectURIs)
+		}
+		return nil
+	})
+
+	// Someone edits the profile mapping.
+	sum := &scimv1alpha1.ScimUserMapping{
+		ObjectMeta: metav1.ObjectMeta{Name: "drift-map", Namespace: e.ns, Labels: map[string]string{oktaSuiteLabel: e.label}},
+		Spec: scimv1alpha1.ScimUserMappingSpec{
+			AgencyProvisioningRef: scimv1alpha1.LocalObjectRef{Name: "drift"},
+			Attributes:            []scimv1alpha1.CustomAttribute{{DisplayName: "Badge ID", VariableName: "badgeId", Required: true}},
+		},
+	}
+	if err := k8sClient.Create(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+	waitSUM(t, e, "drift-map", scimv1alpha1.ConditionReady, condTrue, scimv1alpha1.ReasonSucceeded)
+	m, err := e.org.FindProfileMapping(ctx, e.sim.DefaultUserTypeID(), st.SAMLAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.org.UpdateProfileMapping(ctx, m.ID, map[string]okta.MappingProperty{
+		"badgeId": {Expression: "user.nickName"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() error {
+		m, err := e.org.FindProfileMapping(ctx, e.sim.DefaultUserTypeID(), st.SAMLAppID)
+		if err != nil {
+			return err
+		}
+		if got := m.Properties["badgeId"].Expression; got != "user.employeeNumber" {
+			return fmt.Errorf("badgeId mapping = %q", got)
+		}
+		return nil
+	})
+}
+
+func TestOkta_DeletionPolicies(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+
+	t.Run("Retain leaves Okta untouched", func(t *testing.T) {
+		e.newAP("keep", nil)
+		ap := e.waitCondition("keep", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+		if controllerutil.ContainsFinalizer(ap, OktaFinalizer) {
+			t.Fatal("Retain must not set the Okta finalizer")
+		}
+		before := e.calls.writes.Load()
+		e.deleteAP("keep")
+		if w := e.calls.writes.Load() - before; w != 0 {
+			t.Fatalf("deleting with Retain made %d Okta writes", w)
+		}
+		for _, id := range []string{ap.Status.Okta.SAMLAppID, ap.Status.Okta.OIDCAppID} {
+			if _, err := e.org.GetApp(ctx, id); err != nil {
+				t.Fatalf("app %s after Retain: %v", id, err)
+			}
+		}
+	})
+
+	t.Run("Delete removes exactly what the operator created", func(t *testing.T) {
+		// An app the operator did not create, which must survive.
+		other, err := e.org.CreateSAMLApp(ctx, okta.SAMLAppSpec{Label: "someone else's app"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.newAP("gone", func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
+		})
+		ap := e.waitCondition("gone", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+		if !controllerutil.ContainsFinalizer(ap, OktaFinalizer) {
+			t.Fatal("Delete must set the Okta finalizer")
+		}
+		st := ap.Status.Okta
+		e.deleteAP("gone")
+		for _, id := range []string{st.SAMLAppID, st.OIDCAppID} {
+			if _, err := e.org.GetApp(ctx, id); !errors.Is(err, okta.ErrNotFound) {
+				t.Fatalf("app %s after Delete: %v", id, err)
+			}
+		}
+		policies, err := e.org.ListPolicies(ctx, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(policies, func(p okta.Policy) bool { return p.ID == st.AccessPolicyID }) {
+			t.Fatalf("access policy %s survived", st.AccessPolicyID)
+		}
+		if _, err := e.org.GetApp(ctx, other.ID); err != nil {
+			t.Fatalf("the foreign app was touched: %v", err)
+		}
+	})
+
+	t.Run("an app with the wanted label that is not ours is reported, not adopted", func(t *testing.T) {
+		if _, err := e.org.CreateSAMLApp(ctx, okta.SAMLAppSpec{Label: "taken SCIM"}); err != nil {
+			t.Fatal(err)
+		}
+		e.newAP("taken", nil)
+		e.waitCondition("taken", scimv1alpha1.ConditionOktaAppsConfigured, condFalse, scimv1alpha1.ReasonAppsOutOfSync,
+			`"taken SCIM"`, "did not create")
+	})
+}

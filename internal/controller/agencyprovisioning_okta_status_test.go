@@ -1,0 +1,225 @@
+package controller
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
+	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
+)
+
+func TestIssuerCondition(t *testing.T) {
+	tests := []struct {
+		name       string
+		orgURL     string
+		server     okta.AuthorizationServer
+		wantStatus metav1.ConditionStatus
+		wantReason string
+		wantInMsg  []string
+	}{
+		{name: "issuer on the org host is verified", orgURL: "https://pd.okta.com",
+			server:     okta.AuthorizationServer{Issuer: "https://pd.okta.com/oauth2/default", Status: okta.StatusActive},
+			wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonSucceeded},
+		{name: "issuer on another host names both values", orgURL: "https://pd.okta.com",
+			server:     okta.AuthorizationServer{Issuer: "https://login.other.gov/oauth2/default", Status: okta.StatusActive},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonIssuerMismatch,
+			wantInMsg: []string{"https://login.other.gov/oauth2/default", "https://pd.okta.com"}},
+		{name: "look-alike host is a mismatch", orgURL: "https://pd.okta.com",
+			server:     okta.AuthorizationServer{Issuer: "https://pd.okta.com.evil.example/oauth2/default", Status: okta.StatusActive},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonIssuerMismatch},
+		{name: "other scheme is a mismatch", orgURL: "http://127.0.0.1:8080",
+			server:     okta.AuthorizationServer{Issuer: "https://127.0.0.1:8080/oauth2/default", Status: okta.StatusActive},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonIssuerMismatch},
+		{name: "inactive server", orgURL: "https://pd.okta.com",
+			server:     okta.AuthorizationServer{Issuer: "https://pd.okta.com/oauth2/default", Status: okta.StatusInactive},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonAuthorizationServerInactive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, reason, msg := issuerCondition(tt.orgURL, "default", &tt.server)
+			if status != tt.wantStatus || reason != tt.wantReason {
+				t.Fatalf("got %s/%s (%s), want %s/%s", status, reason, msg, tt.wantStatus, tt.wantReason)
+			}
+			for _, s := range tt.wantInMsg {
+				if !strings.Contains(msg, s) {
+					t.Fatalf("message %q does not name %q", msg, s)
+				}
+			}
+		})
+	}
+}
+
+func testAP() *scimv1alpha1.AgencyProvisioning {
+	ap := &scimv1alpha1.AgencyProvisioning{}
+	ap.Name, ap.Namespace, ap.Generation = "pd", "agencies", 3
+	ap.Spec.AgencyID = "examplepd"
+	ap.Spec.SyncMode = scimv1alpha1.SyncModeUsersAndGroups
+	ap.Spec.Okta.OrgURL = "https://pd.okta.com"
+	ap.Status.ScimEndpoint = "https://scim.pd.gov/api/v2/agencies/examplepd/scim"
+	ap.Status.Okta = scimv1alpha1.OktaStatus{
+		OIDCClientID: "0oaclient", ClientSecretName: "pd-okta-oidc", SAMLAppName: "pdorg_examplepdscim_1",
+		Issuer: "https://pd.okta.com/oauth2/default",
+	}
+	return ap
+}
+
+func TestProvisioningConnected_ManualStepListsWhatTheAdminEnters(t *testing.T) {
+	ap := testAP()
+	setProvisioningConnected(ap, &scimconfig.Report{AgencyID: "examplepd"}, nil)
+	c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != scimv1alpha1.ReasonManualStepRequired {
+		t.Fatalf("condition = %+v", c)
+	}
+	for _, want := range []string{
+		"https://scim.pd.gov/api/v2/agencies/examplepd/scim", "Email", "Push New Users", "Push Profile Updates",
+		"Push Groups", "OAuth 2", "https://pd.okta.com/oauth2/default/v1/token",
+		"https://pd.okta.com/oauth2/default/v1/authorize?scope=openid%20profile%20offline_access",
+		"0oaclient", "agencies/pd-okta-oidc", "Create Users", "Update User Attributes", "Deactivate Users",
+	} {
+		if !strings.Contains(c.Message, want) {
+			t.Errorf("message lacks %q:\n%s", want, c.Message)
+		}
+	}
+	if ap.Status.ManualStep == nil || ap.Status.ManualStep.RedirectURI !=
+		"https://system-admin.okta.com/admin/app/cpc/pdorg_examplepdscim_1/oauth/callback" {
+		t.Fatalf("manualStep = %+v", ap.Status.ManualStep)
+	}
+}
+
+func TestProvisioningConnected_TrueOnlyForTheOperatorsClient(t *testing.T) {
+	tests := []struct {
+		name   string
+		client string
+		want   metav1.ConditionStatus
+	}{
+		{name: "request from the operator's OIDC client connects", client: "0oaclient", want: metav1.ConditionTrue},
+		{name: "request from another client does not", client: "0oaother", want: metav1.ConditionFalse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ap := testAP()
+			rep := &scimconfig.Report{LastAuthenticated: &scimconfig.AuthenticatedRequest{
+				ClientID: tt.client, Method: "GET", Path: "/Users", Status: 200, Time: time.Now(),
+			}}
+			setProvisioningConnected(ap, rep, nil)
+			if got := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected).Status; got != tt.want {
+				t.Fatalf("status = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestScimAuthenticated(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	mismatch := scimconfig.Rejection{Reason: scimconfig.ReasonIssuerMismatch, Message: "issuer not accepted",
+		Expected: "https://pd.okta.com", Seen: "https://other.okta.com/oauth2/default", Count: 3, Time: t0}
+	tests := []struct {
+		name       string
+		rep        scimconfig.Report
+		wantStatus metav1.ConditionStatus
+		wantReason string
+		wantInMsg  []string
+	}{
+		{name: "no rejection is true", rep: scimconfig.Report{},
+			wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonTokensAccepted},
+		{name: "foreign issuer names expected and seen",
+			rep:        scimconfig.Report{Rejections: map[string]scimconfig.Rejection{scimconfig.ReasonIssuerMismatch: mismatch}},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonIssuerMismatch,
+			wantInMsg: []string{"https://pd.okta.com", "https://other.okta.com/oauth2/default"}},
+		{name: "later accepted request clears it",
+			rep: scimconfig.Report{
+				Rejections:        map[string]scimconfig.Rejection{scimconfig.ReasonIssuerMismatch: mismatch},
+				LastAuthenticated: &scimconfig.AuthenticatedRequest{ClientID: "c", Time: t0.Add(time.Minute)},
+			},
+			wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonTokensAccepted},
+		{name: "requests without a token are not Okta's",
+			rep: scimconfig.Report{Rejections: map[string]scimconfig.Rejection{
+				scimconfig.ReasonMissingToken: {Reason: scimconfig.ReasonMissingToken, Count: 9, Time: t0}}},
+			wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonTokensAccepted},
+		{name: "latest of several reasons wins",
+			rep: scimconfig.Report{Rejections: map[string]scimconfig.Rejection{
+				scimconfig.ReasonIssuerMismatch: mismatch,
+				scimconfig.ReasonTokenExpired:   {Reason: scimconfig.ReasonTokenExpired, Count: 1, Time: t0.Add(time.Second)},
+			}},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonTokenExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ap := testAP()
+			setScimAuthenticated(ap, &tt.rep, nil)
+			c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionScimAuthenticated)
+			if c.Status != tt.wantStatus || c.Reason != tt.wantReason {
+				t.Fatalf("got %s/%s (%s)", c.Status, c.Reason, c.Message)
+			}
+			for _, s := range tt.wantInMsg {
+				if !strings.Contains(c.Message, s) {
+					t.Fatalf("message %q lacks %q", c.Message, s)
+				}
+			}
+		})
+	}
+}
+
+func TestBadgeIDProblem(t *testing.T) {
+	badge := scimv1alpha1.CustomAttribute{DisplayName: "Badge ID", VariableName: "badgeId", Required: true}
+	rank := scimv1alpha1.CustomAttribute{DisplayName: "Rank", VariableName: "rankName"}
+	notRequired := badge
+	notRequired.Required = false
+	otherNS := badge
+	otherNS.ExternalNamespace = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	tests := []struct {
+		name    string
+		spec    scimv1alpha1.ScimUserMappingSpec
+		refused bool
+	}{
+		{name: "badgeId required with default mapping is fine", spec: scimv1alpha1.ScimUserMappingSpec{
+			Attributes: []scimv1alpha1.CustomAttribute{badge, rank}}},
+		{name: "missing badgeId is refused", spec: scimv1alpha1.ScimUserMappingSpec{
+			Attributes: []scimv1alpha1.CustomAttribute{rank}}, refused: true},
+		{name: "optional badgeId is refused", spec: scimv1alpha1.ScimUserMappingSpec{
+			Attributes: []scimv1alpha1.CustomAttribute{notRequired}}, refused: true},
+		{name: "badgeId outside the extension schema is refused", spec: scimv1alpha1.ScimUserMappingSpec{
+			Attributes: []scimv1alpha1.CustomAttribute{otherNS}}, refused: true},
+		{name: "badgeId not pushed is refused", spec: scimv1alpha1.ScimUserMappingSpec{
+			Attributes: []scimv1alpha1.CustomAttribute{badge},
+			Mappings: []scimv1alpha1.AttributeMapping{{Target: "badgeId", Expression: "user.employeeNumber",
+				PushStatus: scimv1alpha1.PushStatusDontPush}}}, refused: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := badgeIDProblem(&tt.spec, scimv1alpha1.DefaultExtensionSchema)
+			if (msg != "") != tt.refused {
+				t.Fatalf("problem = %q, refused want %v", msg, tt.refused)
+			}
+		})
+	}
+}
+
+func TestRuleDrift(t *testing.T) {
+	want := wantRule(testAP())
+	tests := []struct {
+		name   string
+		mutate func(*okta.PolicyRule)
+		drift  bool
+	}{
+		{name: "same rule is no drift", mutate: func(*okta.PolicyRule) {}},
+		{name: "refresh lifetime limited is drift", mutate: func(r *okta.PolicyRule) { r.RefreshTokenLifetimeMinutes = 90 }, drift: true},
+		{name: "grant type removed is drift", mutate: func(r *okta.PolicyRule) { r.GrantTypes = []string{"implicit"} }, drift: true},
+		{name: "deactivated is drift", mutate: func(r *okta.PolicyRule) { r.Status = okta.StatusInactive }, drift: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur := want
+			cur.GrantTypes = append([]string(nil), want.GrantTypes...)
+			tt.mutate(&cur)
+			if got := ruleDrifted(cur, want); got != tt.drift {
+				t.Fatalf("drift = %v, want %v", got, tt.drift)
+			}
+		})
+	}
+}
