@@ -3,6 +3,8 @@ package install
 import (
 	"path/filepath"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestHelmInstall_ManagerBecomesAvailableAndUninstallLeavesOnlyCRDs installs the chart with
@@ -27,6 +29,11 @@ func TestHelmInstall_ManagerBecomesAvailableAndUninstallLeavesOnlyCRDs(t *testin
 	k.expectExist(t, objs, namespace)
 	k.expectDeploymentAvailable(t, namespace, release)
 	k.expectAccess(t, namespace, release, managerAccess(namespace))
+	dep, err := k.cs.AppsV1().Deployments(namespace).Get(t.Context(), release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectManagerRunsWithItsRBAC(t, c, k, dep)
 
 	run(t, nil, helm, "uninstall", release, kubeconfig, "--namespace", namespace, "--wait", "--timeout", "2m")
 	k.expectGone(t, objs, namespace)
