@@ -92,6 +92,7 @@ func main() {
 	opts := zap.Options{
 		Development: true,
 	}
+	oktaOpts := bindOktaFlags(flag.CommandLine)
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
@@ -189,18 +190,22 @@ func main() {
 		os.Exit(1)
 	}
 
+	oktaFactory := oktaOpts.factory()
 	if err := (&controller.AgencyProvisioningReconciler{
 		Client:          mgr.GetClient(),
 		Scheme:          mgr.GetScheme(),
 		Recorder:        mgr.GetEventRecorder("scim-operator"),
 		ScimServerImage: scimServerImage,
+		Okta:            oktaOpts.sync(mgr, oktaFactory),
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "agencyprovisioning")
 		os.Exit(1)
 	}
 	if err := (&controller.ScimUserMappingReconciler{
-		Client: mgr.GetClient(),
-		Scheme: mgr.GetScheme(),
+		Client:       mgr.GetClient(),
+		Scheme:       mgr.GetScheme(),
+		NewOrg:       oktaFactory.NewOrg,
+		ResyncPeriod: oktaOpts.resyncPeriod,
 	}).SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "scimusermapping")
 		os.Exit(1)

@@ -265,6 +265,7 @@ func (e *oktaEnv) newAP(name string, mutate func(*scimv1alpha1.AgencyProvisionin
 			Okta: scimv1alpha1.OktaSpec{
 				OrgURL:               e.sim.URL(),
 				CredentialsSecretRef: scimv1alpha1.OktaCredentialsRef{Name: "okta-creds"},
+				ResyncPeriod:         metav1.Duration{Duration: 10 * time.Minute},
 			},
 			ScimServer: scimv1alpha1.ScimServerSpec{ExternalURL: "https://scim.example.test"},
 		},

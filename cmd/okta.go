@@ -1,0 +1,58 @@
+package main
+
+import (
+	"flag"
+	"net/http"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/provisioning-dev/scim-operator/internal/controller"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
+)
+
+// oktaFlags configure the Okta client and the Okta steps of the controllers.
+type oktaFlags struct {
+	callTimeout      time.Duration
+	maxRateLimitWait time.Duration
+	maxConcurrent    int
+	resyncPeriod     time.Duration
+	reportAnnotation bool
+}
+
+func bindOktaFlags(fs *flag.FlagSet) *oktaFlags {
+	f := &oktaFlags{}
+	fs.DurationVar(&f.callTimeout, "okta-call-timeout", 15*time.Second, "Timeout of one Okta API request.")
+	fs.DurationVar(&f.maxRateLimitWait, "okta-max-rate-limit-wait", 20*time.Second,
+		"How long one Okta call may wait for a rate-limit reset before the reconcile is requeued.")
+	fs.IntVar(&f.maxConcurrent, "okta-max-concurrent", 8, "Okta API requests in flight per org, at most.")
+	fs.DurationVar(&f.resyncPeriod, "okta-resync-period", 0,
+		"Overrides every AgencyProvisioning's spec.okta.resyncPeriod when set (for demos).")
+	fs.BoolVar(&f.reportAnnotation, "scim-report-url-annotation", false,
+		"Read a SCIM server's report from the URL in the scim.provisioning.dev/report-url annotation, for SCIM "+
+			"servers running outside the cluster (tests, the demo). Off in clusters.")
+	return f
+}
+
+// factory builds the Okta client factory that all controllers share, so that one org's rate
+// limit is respected across AgencyProvisionings.
+func (f *oktaFlags) factory() *okta.Factory {
+	return okta.NewFactory(okta.Options{
+		CallTimeout:      f.callTimeout,
+		MaxRateLimitWait: f.maxRateLimitWait,
+		MaxConcurrent:    f.maxConcurrent,
+	})
+}
+
+// sync builds the AgencyProvisioning controller's Okta steps.
+func (f *oktaFlags) sync(mgr ctrl.Manager, factory *okta.Factory) *controller.OktaSync {
+	return &controller.OktaSync{
+		Client: mgr.GetClient(),
+		NewOrg: factory.NewOrg,
+		Reports: &controller.HTTPReportReader{
+			HTTP:            &http.Client{Timeout: 5 * time.Second},
+			AllowAnnotation: f.reportAnnotation,
+		},
+		ResyncPeriod: f.resyncPeriod,
+	}
+}
