@@ -17,6 +17,9 @@ import (
 )
 
 var (
+	// scratchDirs are removed when the package's tests end.
+	scratchDirs []string
+
 	clusterOnce sync.Once
 	cluster     *localcluster.Cluster
 	clusterErr  error
@@ -24,6 +27,9 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	for _, dir := range scratchDirs {
+		_ = os.RemoveAll(dir)
+	}
 	if cluster != nil {
 		if err := cluster.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stop the local cluster:", err)

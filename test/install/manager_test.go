@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,12 +29,29 @@ import (
 // agencyNamespace is where the manager test applies its AgencyProvisioning.
 const agencyNamespace = "agency-install-test"
 
-// buildManager compiles ./cmd into the test's temporary directory.
+var (
+	managerOnce sync.Once
+	managerBin  string
+)
+
+// buildManager compiles ./cmd once for the package's tests; TestMain removes it.
 func buildManager(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "manager")
-	run(t, nil, "go", "build", "-o", bin, "./cmd")
-	return bin
+	managerOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "install-test-manager-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		scratchDirs = append(scratchDirs, dir)
+		if _, err := runErr(t, nil, "go", "build", "-o", filepath.Join(dir, "manager"), "./cmd"); err != nil {
+			t.Fatalf("go build ./cmd: %v", err)
+		}
+		managerBin = filepath.Join(dir, "manager")
+	})
+	if managerBin == "" {
+		t.Fatal("the manager did not build (see the first test that needed it)")
+	}
+	return managerBin
 }
 
 // expectManagerRunsWithItsRBAC runs the manager built from this tree as a local process,
