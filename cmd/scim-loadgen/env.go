@@ -37,13 +37,17 @@ func startOrg() (*org, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{"kty": "RSA", "kid": "bench", "alg": "RS256",
-			"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
-			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes())}}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).
+			Encode(map[string]any{"keys": []map[string]string{{"kty": "RSA", "kid": "bench", "alg": "RS256",
+				"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
+				"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes())}}})
 	}))
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": srv.URL + "/oauth2/default", "aud": "api://default",
-		"cid": "0oa-loadgen", "iat": time.Now().Unix(), "exp": time.Now().Add(6 * time.Hour).Unix()})
+	tok := jwt.NewWithClaims(
+		jwt.SigningMethodRS256,
+		jwt.MapClaims{"iss": srv.URL + "/oauth2/default", "aud": "api://default",
+			"cid": "0oa-loadgen", "iat": time.Now().Unix(), "exp": time.Now().Add(6 * time.Hour).Unix()},
+	)
 	tok.Header["kid"] = "bench"
 	s, err := tok.SignedString(key)
 	if err != nil {

@@ -54,7 +54,11 @@ type client struct {
 }
 
 func newClient(concurrency int, token string) *client {
-	tr := &http.Transport{MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2, IdleConnTimeout: time.Minute}
+	tr := &http.Transport{
+		MaxIdleConns:        concurrency * 2,
+		MaxIdleConnsPerHost: concurrency * 2,
+		IdleConnTimeout:     time.Minute,
+	}
 	return &client{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, token: token}
 }
 

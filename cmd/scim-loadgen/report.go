@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,11 +21,36 @@ func (r *results) targets() []target {
 	pagingRatio := float64(r.paging) / float64(r.onePass)
 	rssMiB := float64(r.peakRSS) / (1 << 20)
 	return []target{
-		{"filter lookup req/s vs bare handler", fmt.Sprintf("%.0f / %.0f = %.2f", r.lookupMax.rate(), r.bare.rate(), lookupRatio), ">= 0.50", lookupRatio >= 0.5},
+		{
+			"filter lookup req/s vs bare handler",
+			fmt.Sprintf("%.0f / %.0f = %.2f", r.lookupMax.rate(), r.bare.rate(), lookupRatio),
+			">= 0.50",
+			lookupRatio >= 0.5,
+		},
 		{"lookup p99 at half the maximum rate", ms(r.lookupHalf.P99), "< 5 ms", r.lookupHalf.P99 < 5*time.Millisecond},
-		{fmt.Sprintf("lookup p50 at %d vs %d users", r.opts.users, r.opts.smallUsers), fmt.Sprintf("%s / %s = %.2f", ms(r.lookupLarge.P50), ms(r.lookupSmall.P50), p50Ratio), "<= 1.5", p50Ratio <= 1.5},
-		{"POST /Users req/s vs raw SQLite inserts", fmt.Sprintf("%.0f / %.0f = %.2f", r.loadLarge.rate(), r.rawInsert, postRatio), ">= 0.50", postRatio >= 0.5},
-		{fmt.Sprintf("paging %d users by 100 vs one full read", r.opts.users), fmt.Sprintf("%s / %s = %.2f", r.paging.Round(time.Millisecond), r.onePass.Round(time.Millisecond), pagingRatio), "<= 3", pagingRatio <= 3},
+		{
+			fmt.Sprintf("lookup p50 at %d vs %d users", r.opts.users, r.opts.smallUsers),
+			fmt.Sprintf("%s / %s = %.2f", ms(r.lookupLarge.P50), ms(r.lookupSmall.P50), p50Ratio),
+			"<= 1.5",
+			p50Ratio <= 1.5,
+		},
+		{
+			"POST /Users req/s vs raw SQLite inserts",
+			fmt.Sprintf("%.0f / %.0f = %.2f", r.loadLarge.rate(), r.rawInsert, postRatio),
+			">= 0.50",
+			postRatio >= 0.5,
+		},
+		{
+			fmt.Sprintf("paging %d users by 100 vs one full read", r.opts.users),
+			fmt.Sprintf(
+				"%s / %s = %.2f",
+				r.paging.Round(time.Millisecond),
+				r.onePass.Round(time.Millisecond),
+				pagingRatio,
+			),
+			"<= 3",
+			pagingRatio <= 3,
+		},
 		{"peak RSS of scim-server", fmt.Sprintf("%.1f MiB", rssMiB), "< 150 MiB", rssMiB < 150},
 	}
 }
@@ -40,7 +65,13 @@ func (r *results) markdown() string {
 	w("")
 	w("- Run: %s", r.started.Format(time.RFC3339))
 	w("- Machine: %s", r.machine)
-	w("- Parameters: %d users (baseline %d), %d concurrent clients, %s per timed phase, SQLite store", r.opts.users, r.opts.smallUsers, r.opts.concurrency, r.opts.duration)
+	w(
+		"- Parameters: %d users (baseline %d), %d concurrent clients, %s per timed phase, SQLite store",
+		r.opts.users,
+		r.opts.smallUsers,
+		r.opts.concurrency,
+		r.opts.duration,
+	)
 	w("- The load generator, the server and its database share the machine's CPUs.")
 	w("")
 	w("## Targets")
@@ -73,13 +104,18 @@ func (r *results) markdown() string {
 	for op := range r.mix {
 		ops = append(ops, op)
 	}
-	sort.Strings(ops)
+	slices.Sort(ops)
 	for _, op := range ops {
 		row("mix: "+op, r.mix[op])
 	}
 	row("bare net/http handler, fixed one-user ListResponse", r.bare)
 	w("| raw SQLite single-row inserts (%d rows) | %d | %.0f | | | 0 |", r.rawInserted, r.rawInserted, r.rawInsert)
-	w("| paging all users, count=100 (%d pages) | %d | %.0f | | | 0 |", r.pages, r.pages, float64(r.pages)/r.paging.Seconds())
+	w(
+		"| paging all users, count=100 (%d pages) | %d | %.0f | | | 0 |",
+		r.pages,
+		r.pages,
+		float64(r.pages)/r.paging.Seconds(),
+	)
 	w("| one full read (store query + JSON) | 1 | | %s | | 0 |", r.onePass.Round(time.Millisecond))
 	w("")
 	w("Peak RSS is the server process's VmHWM after all the phases that ran against it.")

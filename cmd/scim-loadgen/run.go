@@ -41,11 +41,25 @@ type results struct {
 func userName(n int) string { return fmt.Sprintf("officer%07d@agency.example", n) }
 
 func userBody(n int, active bool, rank string) string {
-	return fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:2.0:axon"],`+
-		`"userName":%q,"name":{"givenName":"Given%d","familyName":"Family%d"},"emails":[{"primary":true,"value":%q,"type":"work"}],`+
-		`"displayName":"Given%d Family%d","locale":"en-US","externalId":"00u%07dOKTA","password":"Thr0waway!%d","active":%t,`+
-		`"groups":[],"urn:ietf:params:scim:schemas:extension:2.0:axon":{"badgeId":"B%07d","rankName":%q}}`,
-		userName(n), n, n, userName(n), n, n, n, n, active, n, rank)
+	return fmt.Sprintf(
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:2.0:axon"],`+
+			`"userName":%q,"name":{"givenName":"Given%d","familyName":"Family%d"},`+
+			`"emails":[{"primary":true,"value":%q,"type":"work"}],`+
+			`"displayName":"Given%d Family%d","locale":"en-US","externalId":"00u%07dOKTA",`+
+			`"password":"Thr0waway!%d","active":%t,`+
+			`"groups":[],"urn:ietf:params:scim:schemas:extension:2.0:axon":{"badgeId":"B%07d","rankName":%q}}`,
+		userName(n),
+		n,
+		n,
+		userName(n),
+		n,
+		n,
+		n,
+		n,
+		active,
+		n,
+		rank,
+	)
 }
 
 func run(ctx context.Context, o options) (*results, error) {
@@ -129,7 +143,10 @@ func run(ctx context.Context, o options) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.bare = newClient(o.concurrency, "").closedLoop(ctx, o.concurrency, o.duration, 0, func(int, int) (*http.Request, int) {
+	res.bare = newClient(
+		o.concurrency,
+		"",
+	).closedLoop(ctx, o.concurrency, o.duration, 0, func(int, int) (*http.Request, int) {
 		return mustRequest(http.MethodGet, "http://"+bare.addr+"/Users?filter=x", ""), http.StatusOK
 	})
 	bare.stop()
@@ -167,11 +184,17 @@ func runMix(ctx context.Context, c *client, base string, o options, per map[stri
 				f := url.QueryEscape(fmt.Sprintf(`userName eq "%s"`, userName(n)))
 				switch p := rand.IntN(100); {
 				case p < 60:
-					d, ok := c.do(mustRequest(http.MethodGet, base+"/Users?filter="+f+"&startIndex=1&count=100", ""), http.StatusOK)
+					d, ok := c.do(
+						mustRequest(http.MethodGet, base+"/Users?filter="+f+"&startIndex=1&count=100", ""),
+						http.StatusOK,
+					)
 					record("lookup", d, ok)
 				case p < 70:
 					start := 1 + rand.IntN(max(o.users-100, 1))
-					d, ok := c.do(mustRequest(http.MethodGet, fmt.Sprintf("%s/Users?startIndex=%d&count=100", base, start), ""), http.StatusOK)
+					d, ok := c.do(
+						mustRequest(http.MethodGet, fmt.Sprintf("%s/Users?startIndex=%d&count=100", base, start), ""),
+						http.StatusOK,
+					)
 					record("import page", d, ok)
 				default:
 					id, d, ok := lookupID(c, base+"/Users?filter="+f)
@@ -182,7 +205,10 @@ func runMix(ctx context.Context, c *client, base string, o options, per map[stri
 					d, ok = c.do(mustRequest(http.MethodGet, base+"/Users/"+id, ""), http.StatusOK)
 					record("get", d, ok)
 					rank := []string{"Officer", "Sergeant"}[rand.IntN(2)]
-					d, ok = c.do(mustRequest(http.MethodPut, base+"/Users/"+id, userBody(n, rand.IntN(10) != 0, rank)), http.StatusOK)
+					d, ok = c.do(
+						mustRequest(http.MethodPut, base+"/Users/"+id, userBody(n, rand.IntN(10) != 0, rank)),
+						http.StatusOK,
+					)
 					record("put", d, ok)
 				}
 			}
@@ -238,8 +264,11 @@ func pageAll(ctx context.Context, c *client, base string) (time.Duration, int, e
 		err = json.NewDecoder(resp.Body).Decode(&lr)
 		_, _ = io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			return 0, 0, fmt.Errorf("page at %d: status %d: %v", idx, resp.StatusCode, err)
+		if resp.StatusCode != http.StatusOK {
+			return 0, 0, fmt.Errorf("page at %d: status %d", idx, resp.StatusCode)
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("page at %d: %w", idx, err)
 		}
 		pages++
 		if idx+100 > lr.TotalResults {
@@ -252,7 +281,11 @@ func pageAll(ctx context.Context, c *client, base string) (time.Duration, int, e
 // readAllOnce is the reference the paging cost is compared with: one store query that reads
 // every user (with groups), marshalled to JSON, in this process, on the server's database.
 func readAllOnce(ctx context.Context, dir string, users int) (time.Duration, error) {
-	cfg := scimconfig.Config{Ranks: []string{"Officer", "Sergeant"}, Roles: []string{"User", "Admin"}, UserGroups: []string{"Patrol-A"}}
+	cfg := scimconfig.Config{
+		Ranks:      []string{"Officer", "Sergeant"},
+		Roles:      []string{"User", "Admin"},
+		UserGroups: []string{"Patrol-A"},
+	}
 	cfg.Default()
 	st, err := directory.Open(ctx, "sqlite://"+dir+"/scim.db", directory.RulesFromConfig(&cfg))
 	if err != nil {

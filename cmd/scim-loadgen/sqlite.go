@@ -29,7 +29,8 @@ func rawInsertRate(ctx context.Context, dir string, workers int, d time.Duration
 	defer func() { _ = db.Close() }()
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE users (id TEXT PRIMARY KEY, user_name TEXT NOT NULL,
-		user_name_ci TEXT NOT NULL UNIQUE, external_id TEXT, active INTEGER NOT NULL, data TEXT NOT NULL)`); err != nil {
+		user_name_ci TEXT NOT NULL UNIQUE, external_id TEXT, active INTEGER NOT NULL,
+		data TEXT NOT NULL)`); err != nil {
 		return 0, 0, fmt.Errorf("create table: %w", err)
 	}
 	var n atomic.Int64

@@ -60,10 +60,11 @@ func newOrg(t *testing.T) *org {
 		t.Fatal(err)
 	}
 	o := &org{key: k}
-	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{"kty": "RSA", "kid": "k1", "alg": "RS256",
-			"n": base64.RawURLEncoding.EncodeToString(k.N.Bytes()),
-			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes())}}})
+	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).
+			Encode(map[string]any{"keys": []map[string]string{{"kty": "RSA", "kid": "k1", "alg": "RS256",
+				"n": base64.RawURLEncoding.EncodeToString(k.N.Bytes()),
+				"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes())}}})
 	}))
 	t.Cleanup(o.srv.Close)
 	return o
@@ -216,7 +217,8 @@ func TestServer_AcknowledgedWriteSurvivesKill9(t *testing.T) {
 	}
 	_, body = call(t, http.MethodGet, in.metrics+"/metrics", "", "")
 	for _, want := range []string{`scim_requests_total{method="GET",resource="Users",status="200"}`,
-		`scim_auth_rejections_total{reason="MalformedToken"} 1`, "scim_request_duration_seconds_bucket", "process_resident_memory_bytes"} {
+		`scim_auth_rejections_total{reason="MalformedToken"} 1`, "scim_request_duration_seconds_bucket",
+		"process_resident_memory_bytes"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
@@ -242,9 +244,17 @@ func TestServer_BadConfigStopsWithOneLineNamingTheKey(t *testing.T) {
 		yaml string
 		key  string
 	}{
-		{name: "plain http org", yaml: "agencyID: a\noktaOrgURL: http://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\n", key: "oktaOrgURL"},
+		{
+			name: "plain http org",
+			yaml: "agencyID: a\noktaOrgURL: http://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\n",
+			key:  "oktaOrgURL",
+		},
 		{name: "no database", yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\n", key: "database"},
-		{name: "unknown key", yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\nsyncmodes: x\n", key: "syncmodes"},
+		{
+			name: "unknown key",
+			yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\nsyncmodes: x\n",
+			key:  "syncmodes",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,7 +38,12 @@ func TestProbes_ReadyzFollowsTheStore(t *testing.T) {
 		partial bool
 	}{
 		{name: "store not open yet", store: nil, readyz: http.StatusServiceUnavailable},
-		{name: "store unreachable", store: pingStore{err: errors.New("connection refused")}, readyz: http.StatusServiceUnavailable, partial: true},
+		{
+			name:    "store unreachable",
+			store:   pingStore{err: errors.New("connection refused")},
+			readyz:  http.StatusServiceUnavailable,
+			partial: true,
+		},
 		{name: "store answers", store: pingStore{}, readyz: http.StatusOK},
 	}
 	for _, tt := range tests {
@@ -61,7 +66,12 @@ func TestProbes_ReadyzFollowsTheStore(t *testing.T) {
 			}
 			rep := get(scimconfig.ReportPath)
 			if rep.Code != http.StatusOK || (rep.Header().Get("X-Report-Partial") != "") != tt.partial {
-				t.Errorf("/report = %d partial=%q, want partial %v", rep.Code, rep.Header().Get("X-Report-Partial"), tt.partial)
+				t.Errorf(
+					"/report = %d partial=%q, want partial %v",
+					rep.Code,
+					rep.Header().Get("X-Report-Partial"),
+					tt.partial,
+				)
 			}
 		})
 	}

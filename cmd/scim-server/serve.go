@@ -74,7 +74,11 @@ func serve(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger) err
 		}
 	}()
 
-	verifier, err := auth.NewVerifier(cfg.OktaOrgURL, auth.WithAudience(cfg.Audience), auth.WithClientIDs(cfg.ClientIDs...))
+	verifier, err := auth.NewVerifier(
+		cfg.OktaOrgURL,
+		auth.WithAudience(cfg.Audience),
+		auth.WithClientIDs(cfg.ClientIDs...),
+	)
 	if err != nil {
 		return err
 	}
@@ -159,7 +163,12 @@ func (s *storeState) get() directory.Store {
 	return st
 }
 
-func metricsMux(cfg *scimconfig.Config, reg *prometheus.Registry, monitor *scim.Monitor, state *storeState) *http.ServeMux {
+func metricsMux(
+	cfg *scimconfig.Config,
+	reg *prometheus.Registry,
+	monitor *scim.Monitor,
+	state *storeState,
+) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

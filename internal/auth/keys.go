@@ -96,7 +96,12 @@ func (c *keyCache) key(ctx context.Context, issuer, url, kid string) (*rsa.Publi
 	if key, ok := keys[kid]; ok {
 		return key, nil
 	}
-	return nil, reject(scimconfig.ReasonInvalidSignature, "token key id %q is not in the key set of %s", clip(kid), issuer)
+	return nil, reject(
+		scimconfig.ReasonInvalidSignature,
+		"token key id %q is not in the key set of %s",
+		clip(kid),
+		issuer,
+	)
 }
 
 // fallback answers when no fresh fetch is possible: a stale known key is still used.
@@ -112,7 +117,12 @@ func (c *keyCache) fallback(s *keySet, issuer, kid string, stale *rsa.PublicKey,
 		}
 		return nil, e
 	}
-	return nil, reject(scimconfig.ReasonInvalidSignature, "token key id %q is not in the key set of %s", clip(kid), issuer)
+	return nil, reject(
+		scimconfig.ReasonInvalidSignature,
+		"token key id %q is not in the key set of %s",
+		clip(kid),
+		issuer,
+	)
 }
 
 type jwks struct {

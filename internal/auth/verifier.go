@@ -221,8 +221,13 @@ func (v *Verifier) checkClaims(c *tokenClaims) *Error {
 			c.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.leeway)
 	}
 	if c.NotBefore != nil && now.Add(v.leeway).Before(c.NotBefore.Time) {
-		return reject(scimconfig.ReasonTokenNotYetValid, "token is not valid before %s (server time %s, allowed skew %s)",
-			c.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.leeway)
+		return reject(
+			scimconfig.ReasonTokenNotYetValid,
+			"token is not valid before %s (server time %s, allowed skew %s)",
+			c.NotBefore.UTC().Format(time.RFC3339),
+			now.UTC().Format(time.RFC3339),
+			v.leeway,
+		)
 	}
 	if !slices.Contains(c.Audience, v.audience) {
 		seen := clip(strings.Join(c.Audience, ","))

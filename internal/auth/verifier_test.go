@@ -133,28 +133,144 @@ func TestVerify_AcceptsAndRejectsTokensByCause(t *testing.T) {
 		reason    string // empty: accepted
 		detail    string
 	}{
-		{name: "default authorization server token is accepted", token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(issuer))},
-		{name: "org authorization server token is accepted", token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(org.srv.URL))},
-		{name: "custom authorization server token is accepted", token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(org.srv.URL+"/oauth2/aus1abc"))},
-		{name: "audience list containing the audience is accepted", token: mint(t, jwt.SigningMethodRS256, key, "k1", with(goodClaims(issuer), "aud", []string{"x", "api://default"}))},
-		{name: "expiry within the skew is accepted", token: mint(t, jwt.SigningMethodRS256, key, "k1", with(goodClaims(issuer), "exp", testNow.Add(-10*time.Second).Unix()))},
-		{name: "listed client is accepted", clientIDs: []string{"0oa-client"}, token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(issuer))},
+		{
+			name:  "default authorization server token is accepted",
+			token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(issuer)),
+		},
+		{
+			name:  "org authorization server token is accepted",
+			token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(org.srv.URL)),
+		},
+		{
+			name:  "custom authorization server token is accepted",
+			token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(org.srv.URL+"/oauth2/aus1abc")),
+		},
+		{
+			name: "audience list containing the audience is accepted",
+			token: mint(
+				t,
+				jwt.SigningMethodRS256,
+				key,
+				"k1",
+				with(goodClaims(issuer), "aud", []string{"x", "api://default"}),
+			),
+		},
+		{
+			name: "expiry within the skew is accepted",
+			token: mint(
+				t,
+				jwt.SigningMethodRS256,
+				key,
+				"k1",
+				with(goodClaims(issuer), "exp", testNow.Add(-10*time.Second).Unix()),
+			),
+		},
+		{
+			name:      "listed client is accepted",
+			clientIDs: []string{"0oa-client"},
+			token:     mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(issuer)),
+		},
 		{name: "missing token", token: "", reason: scimconfig.ReasonMissingToken},
 		{name: "garbage token", token: "not.a.jwt", reason: scimconfig.ReasonMalformedToken},
-		{name: "issuer on a look-alike host", token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(lookalike)), reason: scimconfig.ReasonIssuerMismatch, detail: lookalike},
-		{name: "issuer on another port", token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(otherPort)), reason: scimconfig.ReasonIssuerMismatch, detail: org.srv.URL},
-		{name: "issuer with extra path", token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(issuer+"/x")), reason: scimconfig.ReasonIssuerMismatch},
-		{name: "issuer with https scheme", token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(strings.Replace(issuer, "http:", "https:", 1))), reason: scimconfig.ReasonIssuerMismatch},
-		{name: "issuer with user info", token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(strings.Replace(issuer, "http://", "http://a@", 1))), reason: scimconfig.ReasonIssuerMismatch},
-		{name: "expired token", token: mint(t, jwt.SigningMethodRS256, key, "k1", with(goodClaims(issuer), "exp", testNow.Add(-time.Hour).Unix())), reason: scimconfig.ReasonTokenExpired},
-		{name: "token without exp", token: mint(t, jwt.SigningMethodRS256, key, "k1", with(goodClaims(issuer), "exp", nil)), reason: scimconfig.ReasonMalformedToken},
-		{name: "token not yet valid", token: mint(t, jwt.SigningMethodRS256, key, "k1", with(goodClaims(issuer), "nbf", testNow.Add(time.Hour).Unix())), reason: scimconfig.ReasonTokenNotYetValid},
-		{name: "wrong audience", token: mint(t, jwt.SigningMethodRS256, key, "k1", with(goodClaims(issuer), "aud", "api://other")), reason: scimconfig.ReasonWrongAudience, detail: "api://other"},
-		{name: "unknown client", clientIDs: []string{"0oa-expected"}, token: mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(issuer)), reason: scimconfig.ReasonUnknownClient, detail: "0oa-expected"},
-		{name: "signature by another key under a known kid", token: mint(t, jwt.SigningMethodRS256, other, "k1", goodClaims(issuer)), reason: scimconfig.ReasonInvalidSignature},
-		{name: "HMAC token", token: mint(t, jwt.SigningMethodHS256, []byte("secret"), "k1", goodClaims(issuer)), reason: scimconfig.ReasonInvalidSignature},
-		{name: "unsigned token", token: mint(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "k1", goodClaims(issuer)), reason: scimconfig.ReasonInvalidSignature},
-		{name: "token without kid", token: mint(t, jwt.SigningMethodRS256, key, "", goodClaims(issuer)), reason: scimconfig.ReasonMalformedToken},
+		{
+			name:   "issuer on a look-alike host",
+			token:  mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(lookalike)),
+			reason: scimconfig.ReasonIssuerMismatch,
+			detail: lookalike,
+		},
+		{
+			name:   "issuer on another port",
+			token:  mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(otherPort)),
+			reason: scimconfig.ReasonIssuerMismatch,
+			detail: org.srv.URL,
+		},
+		{
+			name:   "issuer with extra path",
+			token:  mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(issuer+"/x")),
+			reason: scimconfig.ReasonIssuerMismatch,
+		},
+		{
+			name: "issuer with https scheme",
+			token: mint(
+				t,
+				jwt.SigningMethodRS256,
+				key,
+				"k1",
+				goodClaims(strings.Replace(issuer, "http:", "https:", 1)),
+			),
+			reason: scimconfig.ReasonIssuerMismatch,
+		},
+		{
+			name: "issuer with user info",
+			token: mint(
+				t,
+				jwt.SigningMethodRS256,
+				key,
+				"k1",
+				goodClaims(strings.Replace(issuer, "http://", "http://a@", 1)),
+			),
+			reason: scimconfig.ReasonIssuerMismatch,
+		},
+		{
+			name: "expired token",
+			token: mint(
+				t,
+				jwt.SigningMethodRS256,
+				key,
+				"k1",
+				with(goodClaims(issuer), "exp", testNow.Add(-time.Hour).Unix()),
+			),
+			reason: scimconfig.ReasonTokenExpired,
+		},
+		{
+			name:   "token without exp",
+			token:  mint(t, jwt.SigningMethodRS256, key, "k1", with(goodClaims(issuer), "exp", nil)),
+			reason: scimconfig.ReasonMalformedToken,
+		},
+		{
+			name: "token not yet valid",
+			token: mint(
+				t,
+				jwt.SigningMethodRS256,
+				key,
+				"k1",
+				with(goodClaims(issuer), "nbf", testNow.Add(time.Hour).Unix()),
+			),
+			reason: scimconfig.ReasonTokenNotYetValid,
+		},
+		{
+			name:   "wrong audience",
+			token:  mint(t, jwt.SigningMethodRS256, key, "k1", with(goodClaims(issuer), "aud", "api://other")),
+			reason: scimconfig.ReasonWrongAudience,
+			detail: "api://other",
+		},
+		{
+			name:      "unknown client",
+			clientIDs: []string{"0oa-expected"},
+			token:     mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(issuer)),
+			reason:    scimconfig.ReasonUnknownClient,
+			detail:    "0oa-expected",
+		},
+		{
+			name:   "signature by another key under a known kid",
+			token:  mint(t, jwt.SigningMethodRS256, other, "k1", goodClaims(issuer)),
+			reason: scimconfig.ReasonInvalidSignature,
+		},
+		{
+			name:   "HMAC token",
+			token:  mint(t, jwt.SigningMethodHS256, []byte("secret"), "k1", goodClaims(issuer)),
+			reason: scimconfig.ReasonInvalidSignature,
+		},
+		{
+			name:   "unsigned token",
+			token:  mint(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "k1", goodClaims(issuer)),
+			reason: scimconfig.ReasonInvalidSignature,
+		},
+		{
+			name:   "token without kid",
+			token:  mint(t, jwt.SigningMethodRS256, key, "", goodClaims(issuer)),
+			reason: scimconfig.ReasonMalformedToken,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,7 +382,10 @@ func TestVerify_KeysUnavailableWhenTheOrgFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = v.Verify(t.Context(), mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(org.srv.URL+"/oauth2/default")))
+	_, err = v.Verify(
+		t.Context(),
+		mint(t, jwt.SigningMethodRS256, key, "k1", goodClaims(org.srv.URL+"/oauth2/default")),
+	)
 	var rej *Error
 	if !errors.As(err, &rej) || rej.Reason != scimconfig.ReasonKeysUnavailable {
 		t.Fatalf("error = %v, want KeysUnavailable", err)
@@ -274,7 +393,8 @@ func TestVerify_KeysUnavailableWhenTheOrgFails(t *testing.T) {
 }
 
 func TestNewVerifier_RefusesPlainHTTPOffLoopback(t *testing.T) {
-	for _, org := range []string{"http://examplepd.okta.com", "ftp://127.0.0.1", "https://examplepd.okta.com/path", ""} {
+	orgs := []string{"http://examplepd.okta.com", "ftp://127.0.0.1", "https://examplepd.okta.com/path", ""}
+	for _, org := range orgs {
 		if _, err := NewVerifier(org); err == nil {
 			t.Errorf("NewVerifier(%q) accepted it", org)
 		}

@@ -34,7 +34,11 @@ func BenchmarkLookupByUserName(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		f := url.QueryEscape(fmt.Sprintf(`userName eq "officer%d@agency.example"`, i%500))
-		req := httptest.NewRequest(http.MethodGet, BasePath(testAgency)+"/Users?filter="+f+"&startIndex=1&count=100", nil)
+		req := httptest.NewRequest(
+			http.MethodGet,
+			BasePath(testAgency)+"/Users?filter="+f+"&startIndex=1&count=100",
+			nil,
+		)
 		req.Header.Set("Authorization", "Bearer "+token)
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, req)
@@ -69,7 +73,9 @@ func BenchmarkApplyEntraPatch(b *testing.B) {
 		{"op":"Replace","value":{"active":"False","name.givenName":"Theo"}},
 		{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:2.0:axon:rankName","value":"Captain"}]}`)
 	u := &directory.User{ID: "1", UserName: "u@agency.example", Active: true,
-		Emails: []directory.Email{{Value: "u@agency.example", Type: "work", Primary: true}}, Extension: directory.Extension{BadgeID: "1"}}
+		Emails: []directory.Email{
+			{Value: "u@agency.example", Type: "work", Primary: true},
+		}, Extension: directory.Extension{BadgeID: "1"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		ops, err := parsePatch(body, s.opts)
@@ -94,7 +100,11 @@ func BenchmarkCreateUser(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, BasePath(testAgency)+"/Users", strings.NewReader(mustJSON(oktaUser(i))))
+		req := httptest.NewRequest(
+			http.MethodPost,
+			BasePath(testAgency)+"/Users",
+			strings.NewReader(mustJSON(oktaUser(i))),
+		)
 		req.Header.Set("Authorization", "Bearer "+token)
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, req)

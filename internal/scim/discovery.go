@@ -47,7 +47,10 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 		Filter: filterOut{Supported: true, MaxResults: MaxResults}, Sort: supported{true}, ETag: supported{true},
 		AuthenticationSchemes: []authSchemeOut{{Type: "oauthbearertoken", Name: "OAuth Bearer Token",
 			Description: "Access tokens from the agency's Okta org authorization server.", Primary: true}},
-		Meta: map[string]any{"resourceType": "ServiceProviderConfig", "location": s.baseURL(r) + "/ServiceProviderConfig"},
+		Meta: map[string]any{
+			"resourceType": "ServiceProviderConfig",
+			"location":     s.baseURL(r) + "/ServiceProviderConfig",
+		},
 	})
 }
 

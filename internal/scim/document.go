@@ -106,9 +106,8 @@ func (d document) container(urn string, create bool) map[string]any {
 
 // normalize rewrites a client's object into canonical form: keys matched case-insensitively,
 // URN-qualified keys ("urn:...:User:employeeNumber") and dotted keys ("name.givenName") moved
-// to where they belong, read-only attributes and unknown attributes dropped. strict makes an
-// unknown key an error instead.
-func (s *schemaSet) normalize(in map[string]any, strict bool) (document, error) {
+// to where they belong, read-only attributes and unknown attributes dropped.
+func (s *schemaSet) normalize(in map[string]any) (document, error) {
 	out := document{}
 	for key, v := range in {
 		if strings.EqualFold(key, "schemas") {
@@ -117,22 +116,13 @@ func (s *schemaSet) normalize(in map[string]any, strict bool) (document, error) 
 		}
 		p, err := filter.ParsePath(key, s.opts...)
 		if err != nil || p.Filter != nil {
-			if strict {
-				return nil, badRequest(scimTypeInvalidPath, "attribute %q is not a valid attribute name", key)
-			}
 			continue
 		}
 		t, err := s.resolve(p.AttrPath)
-		if err != nil {
-			if strict {
-				return nil, err
-			}
+		if err != nil || t.readOnly() {
 			continue
 		}
-		if t.readOnly() {
-			continue
-		}
-		if err := s.put(out, t, v, strict); err != nil {
+		if err := s.put(out, t, v); err != nil {
 			return nil, err
 		}
 	}
@@ -140,7 +130,7 @@ func (s *schemaSet) normalize(in map[string]any, strict bool) (document, error) 
 }
 
 // put merges v into d at t, normalising nested keys.
-func (s *schemaSet) put(d document, t target, v any, strict bool) error {
+func (s *schemaSet) put(d document, t target, v any) error {
 	if t.attr.Name == "" { // a whole extension object
 		obj, ok := v.(map[string]any)
 		if !ok {
@@ -177,10 +167,7 @@ func (s *schemaSet) put(d document, t target, v any, strict bool) error {
 		return nil
 	}
 	if t.attr.MultiValued {
-		if strict {
-			return badRequest(scimTypeInvalidPath, "%s.%s needs a value filter", t.attr.Name, t.sub.Name)
-		}
-		return nil
+		return nil // "emails.value" as a key names no single value; ignored like unknown keys
 	}
 	obj, ok := c[t.attr.Name].(map[string]any)
 	if !ok {
@@ -227,7 +214,12 @@ func decodeObject(body []byte, into any) error {
 			return &Error{Status: http.StatusBadRequest, ScimType: scimTypeInvalidSyntax,
 				Detail: "request body has the wrong JSON type at " + typeErr.Field, Err: err}
 		}
-		return &Error{Status: http.StatusBadRequest, ScimType: scimTypeInvalidSyntax, Detail: "request body is not valid JSON", Err: err}
+		return &Error{
+			Status:   http.StatusBadRequest,
+			ScimType: scimTypeInvalidSyntax,
+			Detail:   "request body is not valid JSON",
+			Err:      err,
+		}
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		return badRequest(scimTypeInvalidSyntax, "request body holds more than one JSON value")

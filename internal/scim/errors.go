@@ -58,7 +58,12 @@ type errorBody struct {
 }
 
 func (e *Error) body() errorBody {
-	return errorBody{Schemas: []string{errorSchema}, Status: strconv.Itoa(e.Status), ScimType: e.ScimType, Detail: e.Detail}
+	return errorBody{
+		Schemas:  []string{errorSchema},
+		Status:   strconv.Itoa(e.Status),
+		ScimType: e.ScimType,
+		Detail:   e.Detail,
+	}
 }
 
 func newError(status int, scimType, format string, args ...any) *Error {

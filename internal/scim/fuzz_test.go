@@ -58,7 +58,8 @@ var fuzzSeeds = []string{
 	`{"Operations":[{"op":"replace","value":{"active":"False","name.givenName":"A"}}]}`,
 	`{"Operations":[{"op":"remove","path":"members[value eq \"x\"]"}]}`,
 	`{"Operations":[{"op":"add","path":"members","value":[{"value":"x"}]}]}`,
-	`{"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:2.0:axon","value":{"rankName":"Officer"}}]}`,
+	`{"Operations":[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:2.0:axon",` +
+		`"value":{"rankName":"Officer"}}]}`,
 	`{"Operations":[{"op":"replace","path":"name","value":"not an object"}]}`,
 	`{"Operations":[{"op":"replace","path":"emails","value":{"value":"single"}}]}`,
 	`{"filter":"userName eq \"x\" or (emails[type eq \"work\" and value co \"@\"])","count":-1}`,
@@ -92,7 +93,9 @@ func FuzzGroupBodies(f *testing.F) {
 }
 
 func FuzzQueryParameters(f *testing.F) {
-	for _, s := range []string{`userName eq "x"`, `emails[type eq "work"]`, `not (`, `meta.lastModified gt "2020-01-01T00:00:00Z"`, `x pr`} {
+	filters := []string{`userName eq "x"`, `emails[type eq "work"]`, `not (`,
+		`meta.lastModified gt "2020-01-01T00:00:00Z"`, `x pr`}
+	for _, s := range filters {
 		f.Add(s, "userName", "1", "10")
 	}
 	ft := newFuzzTarget(f)

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,13 +68,17 @@ func runConversation(t *testing.T, backend, file string) {
 		for k, v := range s.Request.Headers {
 			headers = append(headers, k, expand(v, vars))
 		}
-		resp := h.do(s.Request.Method, encodePath(expand(s.Request.Path, vars)), expand(string(s.Request.Body), vars), headers...)
+		resp := h.do(
+			s.Request.Method,
+			encodePath(expand(s.Request.Path, vars)),
+			expand(string(s.Request.Body), vars),
+			headers...)
 		where := fmt.Sprintf("step %d (%s): %s %s", i+1, s.Name, s.Request.Method, s.Request.Path)
 		if resp.status != s.Response.Status {
 			t.Fatalf("%s: status %d, want %d; body %s", where, resp.status, s.Response.Status, resp.body)
 		}
 		for k, v := range s.Response.Headers {
-			if got := resp.header.Get(k); got != expand(v, vars) && !(v == "<any>" && got != "") {
+			if got := resp.header.Get(k); got != expand(v, vars) && (v != "<any>" || got == "") {
 				t.Errorf("%s: header %s = %q, want %q", where, k, got, expand(v, vars))
 			}
 		}
@@ -165,7 +169,7 @@ func subset(want, got any, at string) string {
 		for k := range w {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
+		slices.Sort(keys)
 		for _, k := range keys {
 			gv, present := g[k]
 			if !present {

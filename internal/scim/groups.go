@@ -130,7 +130,7 @@ func (s *Server) groupFromRequest(r *http.Request) (directory.Group, error) {
 	if err != nil {
 		return directory.Group{}, err
 	}
-	d, err := s.groupSet.normalize(obj, false)
+	d, err := s.groupSet.normalize(obj)
 	if err != nil {
 		return directory.Group{}, err
 	}

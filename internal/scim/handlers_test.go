@@ -26,36 +26,237 @@ func TestErrors_AreSCIMBodiesWithTheRightStatus(t *testing.T) {
 				scimType string
 				detail   string
 			}{
-				{name: "malformed JSON", method: http.MethodPost, path: "/Users", body: `{"userName": `, status: http.StatusBadRequest, scimType: scimTypeInvalidSyntax},
-				{name: "JSON array instead of object", method: http.MethodPost, path: "/Users", body: `[1,2]`, status: http.StatusBadRequest, scimType: scimTypeInvalidSyntax},
-				{name: "two JSON values", method: http.MethodPost, path: "/Users", body: `{} {}`, status: http.StatusBadRequest, scimType: scimTypeInvalidSyntax},
-				{name: "empty body", method: http.MethodPost, path: "/Users", body: ``, status: http.StatusBadRequest, scimType: scimTypeInvalidSyntax},
-				{name: "body over 1 MiB", method: http.MethodPost, path: "/Users", body: `{"userName":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, status: http.StatusRequestEntityTooLarge},
-				{name: "userName of the wrong type", method: http.MethodPost, path: "/Users", body: `{"userName": 5}`, status: http.StatusBadRequest, scimType: scimTypeInvalidValue, detail: "userName"},
-				{name: "active of the wrong type", method: http.MethodPost, path: "/Users", body: `{"userName": "x", "active": "maybe"}`, status: http.StatusBadRequest, scimType: scimTypeInvalidValue, detail: "active"},
-				{name: "badgeId missing", method: http.MethodPost, path: "/Users", body: `{"userName": "nobadge@agency.example", "externalId": "00unobadge"}`, status: http.StatusBadRequest, scimType: scimTypeInvalidValue, detail: "badgeId"},
-				{name: "unknown rank", method: http.MethodPost, path: "/Users", body: `{"userName": "r@agency.example", "urn:ietf:params:scim:schemas:extension:2.0:axon": {"badgeId": "9", "rankName": "Admiral"}}`, status: http.StatusBadRequest, scimType: scimTypeInvalidValue, detail: "Admiral"},
-				{name: "unknown role", method: http.MethodPost, path: "/Users", body: `{"userName": "r@agency.example", "urn:ietf:params:scim:schemas:extension:2.0:axon": {"badgeId": "9", "axonRole": "Overlord"}}`, status: http.StatusBadRequest, scimType: scimTypeInvalidValue, detail: "Overlord"},
-				{name: "unknown evidence group", method: http.MethodPost, path: "/Users", body: `{"userName": "r@agency.example", "urn:ietf:params:scim:schemas:extension:2.0:axon": {"badgeId": "9", "evidenceGroupName": "Evidence-West"}}`, status: http.StatusBadRequest, scimType: scimTypeInvalidValue, detail: "Evidence-West"},
-				{name: "duplicate email", method: http.MethodPost, path: "/Users", body: `{"userName": "other@agency.example", "emails": [{"value": "OFFICER1@agency.example", "primary": true}], "urn:ietf:params:scim:schemas:extension:2.0:axon": {"badgeId": "9"}}`, status: http.StatusConflict, scimType: scimTypeUniqueness, detail: "email"},
-				{name: "duplicate externalId", method: http.MethodPost, path: "/Users", body: `{"userName": "other@agency.example", "externalId": "00u000001OKTA", "urn:ietf:params:scim:schemas:extension:2.0:axon": {"badgeId": "9"}}`, status: http.StatusConflict, scimType: scimTypeUniqueness, detail: "externalId"},
-				{name: "invalid filter", method: http.MethodGet, path: "/Users?filter=" + "userName%20eq", status: http.StatusBadRequest, scimType: scimTypeInvalidFilter},
-				{name: "filter on an unknown attribute", method: http.MethodGet, path: "/Users?filter=shoeSize%20eq%20%2242%22", status: http.StatusBadRequest, scimType: scimTypeInvalidFilter},
-				{name: "startIndex not a number", method: http.MethodGet, path: "/Users?startIndex=abc", status: http.StatusBadRequest, scimType: scimTypeInvalidValue},
-				{name: "unknown user", method: http.MethodGet, path: "/Users/00000000-0000-0000-0000-000000000000", status: http.StatusNotFound},
-				{name: "PUT of an unknown user", method: http.MethodPut, path: "/Users/nope", body: `{"userName": "x", "urn:ietf:params:scim:schemas:extension:2.0:axon": {"badgeId": "9"}}`, status: http.StatusNotFound},
-				{name: "PATCH with no operations", method: http.MethodPatch, path: "/Users/" + id, body: `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`, status: http.StatusBadRequest, scimType: scimTypeInvalidSyntax},
-				{name: "PATCH with an unknown op", method: http.MethodPatch, path: "/Users/" + id, body: `{"Operations": [{"op": "move", "path": "title", "value": "x"}]}`, status: http.StatusBadRequest, scimType: scimTypeInvalidSyntax},
-				{name: "PATCH with a bad path", method: http.MethodPatch, path: "/Users/" + id, body: `{"Operations": [{"op": "replace", "path": "emails[type eq", "value": "x"}]}`, status: http.StatusBadRequest, scimType: scimTypeInvalidPath},
-				{name: "PATCH of an unknown attribute", method: http.MethodPatch, path: "/Users/" + id, body: `{"Operations": [{"op": "replace", "path": "shoeSize", "value": "42"}]}`, status: http.StatusBadRequest, scimType: scimTypeInvalidPath},
-				{name: "PATCH remove without a path", method: http.MethodPatch, path: "/Users/" + id, body: `{"Operations": [{"op": "remove"}]}`, status: http.StatusBadRequest, scimType: scimTypeNoTarget},
-				{name: "PATCH removing the badge", method: http.MethodPatch, path: "/Users/" + id, body: `{"Operations": [{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:2.0:axon:badgeId"}]}`, status: http.StatusBadRequest, scimType: scimTypeInvalidValue},
-				{name: "another agency's path", method: http.MethodGet, path: "/api/v2/agencies/another-agency/scim/Users", status: http.StatusNotFound},
-				{name: "another agency's user", method: http.MethodGet, path: "/api/v2/agencies/another-agency/scim/Users/" + id, status: http.StatusNotFound},
+				{
+					name:     "malformed JSON",
+					method:   http.MethodPost,
+					path:     "/Users",
+					body:     `{"userName": `,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidSyntax,
+				},
+				{
+					name:     "JSON array instead of object",
+					method:   http.MethodPost,
+					path:     "/Users",
+					body:     `[1,2]`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidSyntax,
+				},
+				{
+					name:     "two JSON values",
+					method:   http.MethodPost,
+					path:     "/Users",
+					body:     `{} {}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidSyntax,
+				},
+				{
+					name:     "empty body",
+					method:   http.MethodPost,
+					path:     "/Users",
+					body:     ``,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidSyntax,
+				},
+				{
+					name:   "body over 1 MiB",
+					method: http.MethodPost,
+					path:   "/Users",
+					body:   `{"userName":"` + strings.Repeat("a", MaxBodyBytes) + `"}`,
+					status: http.StatusRequestEntityTooLarge,
+				},
+				{
+					name:     "userName of the wrong type",
+					method:   http.MethodPost,
+					path:     "/Users",
+					body:     `{"userName": 5}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+					detail:   "userName",
+				},
+				{
+					name:     "active of the wrong type",
+					method:   http.MethodPost,
+					path:     "/Users",
+					body:     `{"userName": "x", "active": "maybe"}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+					detail:   "active",
+				},
+				{
+					name:     "badgeId missing",
+					method:   http.MethodPost,
+					path:     "/Users",
+					body:     `{"userName": "nobadge@agency.example", "externalId": "00unobadge"}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+					detail:   "badgeId",
+				},
+				{
+					name:   "unknown rank",
+					method: http.MethodPost,
+					path:   "/Users",
+					body: `{"userName": "r@agency.example", "` + axonURN +
+						`": {"badgeId": "9", "rankName": "Admiral"}}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+					detail:   "Admiral",
+				},
+				{
+					name:   "unknown role",
+					method: http.MethodPost,
+					path:   "/Users",
+					body: `{"userName": "r@agency.example", "` + axonURN +
+						`": {"badgeId": "9", "axonRole": "Overlord"}}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+					detail:   "Overlord",
+				},
+				{
+					name:   "unknown evidence group",
+					method: http.MethodPost,
+					path:   "/Users",
+					body: `{"userName": "r@agency.example", "` + axonURN +
+						`": {"badgeId": "9", "evidenceGroupName": "Evidence-West"}}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+					detail:   "Evidence-West",
+				},
+				{
+					name:   "duplicate email",
+					method: http.MethodPost,
+					path:   "/Users",
+					body: `{"userName": "other@agency.example", ` +
+						`"emails": [{"value": "OFFICER1@agency.example", "primary": true}], ` +
+						`"` + axonURN + `": {"badgeId": "9"}}`,
+					status:   http.StatusConflict,
+					scimType: scimTypeUniqueness,
+					detail:   "email",
+				},
+				{
+					name:   "duplicate externalId",
+					method: http.MethodPost,
+					path:   "/Users",
+					body: `{"userName": "other@agency.example", "externalId": "00u000001OKTA", ` +
+						`"` + axonURN + `": {"badgeId": "9"}}`,
+					status:   http.StatusConflict,
+					scimType: scimTypeUniqueness,
+					detail:   "externalId",
+				},
+				{
+					name:     "invalid filter",
+					method:   http.MethodGet,
+					path:     "/Users?filter=" + "userName%20eq",
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidFilter,
+				},
+				{
+					name:     "filter on an unknown attribute",
+					method:   http.MethodGet,
+					path:     "/Users?filter=shoeSize%20eq%20%2242%22",
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidFilter,
+				},
+				{
+					name:     "startIndex not a number",
+					method:   http.MethodGet,
+					path:     "/Users?startIndex=abc",
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+				},
+				{
+					name:   "unknown user",
+					method: http.MethodGet,
+					path:   "/Users/00000000-0000-0000-0000-000000000000",
+					status: http.StatusNotFound,
+				},
+				{
+					name:   "PUT of an unknown user",
+					method: http.MethodPut,
+					path:   "/Users/nope",
+					body:   `{"userName": "x", "` + axonURN + `": {"badgeId": "9"}}`,
+					status: http.StatusNotFound,
+				},
+				{
+					name:     "PATCH with no operations",
+					method:   http.MethodPatch,
+					path:     "/Users/" + id,
+					body:     `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidSyntax,
+				},
+				{
+					name:     "PATCH with an unknown op",
+					method:   http.MethodPatch,
+					path:     "/Users/" + id,
+					body:     `{"Operations": [{"op": "move", "path": "title", "value": "x"}]}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidSyntax,
+				},
+				{
+					name:     "PATCH with a bad path",
+					method:   http.MethodPatch,
+					path:     "/Users/" + id,
+					body:     `{"Operations": [{"op": "replace", "path": "emails[type eq", "value": "x"}]}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidPath,
+				},
+				{
+					name:     "PATCH of an unknown attribute",
+					method:   http.MethodPatch,
+					path:     "/Users/" + id,
+					body:     `{"Operations": [{"op": "replace", "path": "shoeSize", "value": "42"}]}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidPath,
+				},
+				{
+					name:     "PATCH remove without a path",
+					method:   http.MethodPatch,
+					path:     "/Users/" + id,
+					body:     `{"Operations": [{"op": "remove"}]}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeNoTarget,
+				},
+				{
+					name:     "PATCH removing the badge",
+					method:   http.MethodPatch,
+					path:     "/Users/" + id,
+					body:     `{"Operations": [{"op": "remove", "path": "` + axonURN + `:badgeId"}]}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+				},
+				{
+					name:   "another agency's path",
+					method: http.MethodGet,
+					path:   "/api/v2/agencies/another-agency/scim/Users",
+					status: http.StatusNotFound,
+				},
+				{
+					name:   "another agency's user",
+					method: http.MethodGet,
+					path:   "/api/v2/agencies/another-agency/scim/Users/" + id,
+					status: http.StatusNotFound,
+				},
 				{name: "no such endpoint", method: http.MethodGet, path: "/Widgets", status: http.StatusNotFound},
-				{name: "users-only agency refuses groups", method: http.MethodGet, path: "/Groups", status: http.StatusForbidden},
-				{name: "users-only agency refuses group creation", method: http.MethodPost, path: "/Groups", body: `{"displayName": "x"}`, status: http.StatusForbidden},
-				{name: "method not allowed", method: http.MethodDelete, path: "/Users", status: http.StatusMethodNotAllowed},
+				{
+					name:   "users-only agency refuses groups",
+					method: http.MethodGet,
+					path:   "/Groups",
+					status: http.StatusForbidden,
+				},
+				{
+					name:   "users-only agency refuses group creation",
+					method: http.MethodPost,
+					path:   "/Groups",
+					body:   `{"displayName": "x"}`,
+					status: http.StatusForbidden,
+				},
+				{
+					name:   "method not allowed",
+					method: http.MethodDelete,
+					path:   "/Users",
+					status: http.StatusMethodNotAllowed,
+				},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -96,14 +297,63 @@ func TestETags_IfMatchAndIfNoneMatch(t *testing.T) {
 				status  int
 				etag    string
 			}{
-				{name: "If-None-Match with the current version gives 304", method: http.MethodGet, headers: []string{"If-None-Match", `W/"1"`}, status: http.StatusNotModified, etag: `W/"1"`},
-				{name: "If-None-Match with an old version gives the user", method: http.MethodGet, headers: []string{"If-None-Match", `W/"7"`}, status: http.StatusOK, etag: `W/"1"`},
-				{name: "If-Match with a stale version gives 412", method: http.MethodPatch, body: patch, headers: []string{"If-Match", `W/"7"`}, status: http.StatusPreconditionFailed},
-				{name: "If-Match with garbage gives 412", method: http.MethodPatch, body: patch, headers: []string{"If-Match", `"abc"`}, status: http.StatusPreconditionFailed},
-				{name: "If-Match with the current version writes", method: http.MethodPatch, body: patch, headers: []string{"If-Match", `W/"1"`}, status: http.StatusOK, etag: `W/"2"`},
-				{name: "If-Match star writes", method: http.MethodPatch, body: strings.Replace(patch, "Sergeant", "Captain", 1), headers: []string{"If-Match", `*`}, status: http.StatusOK, etag: `W/"3"`},
-				{name: "PUT with a stale version gives 412", method: http.MethodPut, body: mustJSON(oktaUser(1)), headers: []string{"If-Match", `W/"1"`}, status: http.StatusPreconditionFailed},
-				{name: "DELETE with a stale version gives 412", method: http.MethodDelete, headers: []string{"If-Match", `W/"1"`}, status: http.StatusPreconditionFailed},
+				{
+					name:    "If-None-Match with the current version gives 304",
+					method:  http.MethodGet,
+					headers: []string{"If-None-Match", `W/"1"`},
+					status:  http.StatusNotModified,
+					etag:    `W/"1"`,
+				},
+				{
+					name:    "If-None-Match with an old version gives the user",
+					method:  http.MethodGet,
+					headers: []string{"If-None-Match", `W/"7"`},
+					status:  http.StatusOK,
+					etag:    `W/"1"`,
+				},
+				{
+					name:    "If-Match with a stale version gives 412",
+					method:  http.MethodPatch,
+					body:    patch,
+					headers: []string{"If-Match", `W/"7"`},
+					status:  http.StatusPreconditionFailed,
+				},
+				{
+					name:    "If-Match with garbage gives 412",
+					method:  http.MethodPatch,
+					body:    patch,
+					headers: []string{"If-Match", `"abc"`},
+					status:  http.StatusPreconditionFailed,
+				},
+				{
+					name:    "If-Match with the current version writes",
+					method:  http.MethodPatch,
+					body:    patch,
+					headers: []string{"If-Match", `W/"1"`},
+					status:  http.StatusOK,
+					etag:    `W/"2"`,
+				},
+				{
+					name:    "If-Match star writes",
+					method:  http.MethodPatch,
+					body:    strings.Replace(patch, "Sergeant", "Captain", 1),
+					headers: []string{"If-Match", `*`},
+					status:  http.StatusOK,
+					etag:    `W/"3"`,
+				},
+				{
+					name:    "PUT with a stale version gives 412",
+					method:  http.MethodPut,
+					body:    mustJSON(oktaUser(1)),
+					headers: []string{"If-Match", `W/"1"`},
+					status:  http.StatusPreconditionFailed,
+				},
+				{
+					name:    "DELETE with a stale version gives 412",
+					method:  http.MethodDelete,
+					headers: []string{"If-Match", `W/"1"`},
+					status:  http.StatusPreconditionFailed,
+				},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -122,6 +372,9 @@ func TestETags_IfMatchAndIfNoneMatch(t *testing.T) {
 		})
 	}
 }
+
+// axonURN is the agency extension of the test configuration.
+const axonURN = scimconfig.DefaultExtensionSchema
 
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
@@ -143,11 +396,33 @@ func TestAuth_RejectionsAre401WithTheCauseAndAreReported(t *testing.T) {
 		{name: "no header", auth: "", reason: scimconfig.ReasonMissingToken},
 		{name: "basic auth", auth: "Basic dXNlcjpwYXNz", reason: scimconfig.ReasonMissingToken},
 		{name: "garbage token", auth: "Bearer abc.def", reason: scimconfig.ReasonMalformedToken},
-		{name: "look-alike issuer", auth: "Bearer " + h.org.token(t, func(c jwt.MapClaims) { c["iss"] = lookalike }), reason: scimconfig.ReasonIssuerMismatch, detail: lookalike},
-		{name: "expired", auth: "Bearer " + h.org.token(t, func(c jwt.MapClaims) { c["exp"] = int64(1000) }), reason: scimconfig.ReasonTokenExpired},
-		{name: "not yet valid", auth: "Bearer " + h.org.token(t, func(c jwt.MapClaims) { c["nbf"] = int64(4102444800) }), reason: scimconfig.ReasonTokenNotYetValid},
-		{name: "wrong audience", auth: "Bearer " + h.org.token(t, func(c jwt.MapClaims) { c["aud"] = "api://payroll" }), reason: scimconfig.ReasonWrongAudience, detail: "api://payroll"},
-		{name: "tampered signature", auth: "Bearer " + tamper(h.org.token(t, nil)), reason: scimconfig.ReasonInvalidSignature},
+		{
+			name:   "look-alike issuer",
+			auth:   "Bearer " + h.org.token(t, func(c jwt.MapClaims) { c["iss"] = lookalike }),
+			reason: scimconfig.ReasonIssuerMismatch,
+			detail: lookalike,
+		},
+		{
+			name:   "expired",
+			auth:   "Bearer " + h.org.token(t, func(c jwt.MapClaims) { c["exp"] = int64(1000) }),
+			reason: scimconfig.ReasonTokenExpired,
+		},
+		{
+			name:   "not yet valid",
+			auth:   "Bearer " + h.org.token(t, func(c jwt.MapClaims) { c["nbf"] = int64(4102444800) }),
+			reason: scimconfig.ReasonTokenNotYetValid,
+		},
+		{
+			name:   "wrong audience",
+			auth:   "Bearer " + h.org.token(t, func(c jwt.MapClaims) { c["aud"] = "api://payroll" }),
+			reason: scimconfig.ReasonWrongAudience,
+			detail: "api://payroll",
+		},
+		{
+			name:   "tampered signature",
+			auth:   "Bearer " + tamper(h.org.token(t, nil)),
+			reason: scimconfig.ReasonInvalidSignature,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,7 +458,8 @@ func TestAuth_RejectionsAre401WithTheCauseAndAreReported(t *testing.T) {
 		t.Fatalf("good token: %d", r.status)
 	}
 	rep, _ = h.monitor.Report(t.Context(), testAgency, h.store)
-	if rep.LastAuthenticated == nil || rep.LastAuthenticated.ClientID != "0oa-scim-client" || rep.LastAuthenticated.Status != http.StatusOK {
+	if rep.LastAuthenticated == nil || rep.LastAuthenticated.ClientID != "0oa-scim-client" ||
+		rep.LastAuthenticated.Status != http.StatusOK {
 		t.Errorf("last authenticated = %+v", rep.LastAuthenticated)
 	}
 	if strings.Contains(mustJSON(rep), h.token) {
@@ -222,10 +498,30 @@ func TestUsers_AttributesAndExcludedAttributes(t *testing.T) {
 		present []string
 		absent  []string
 	}{
-		{name: "attributes keeps id and schemas", query: "attributes=userName", present: []string{"id", "schemas", "userName"}, absent: []string{"emails", "name", "meta"}},
-		{name: "sub-attribute", query: "attributes=name.givenName,emails.value", present: []string{"name", "emails"}, absent: []string{"displayName"}},
-		{name: "extension attribute", query: "attributes=urn:ietf:params:scim:schemas:extension:2.0:axon:badgeId", present: []string{"urn:ietf:params:scim:schemas:extension:2.0:axon"}, absent: []string{"userName"}},
-		{name: "excluded", query: "excludedAttributes=emails,groups", present: []string{"userName", "id"}, absent: []string{"emails", "groups"}},
+		{
+			name:    "attributes keeps id and schemas",
+			query:   "attributes=userName",
+			present: []string{"id", "schemas", "userName"},
+			absent:  []string{"emails", "name", "meta"},
+		},
+		{
+			name:    "sub-attribute",
+			query:   "attributes=name.givenName,emails.value",
+			present: []string{"name", "emails"},
+			absent:  []string{"displayName"},
+		},
+		{
+			name:    "extension attribute",
+			query:   "attributes=urn:ietf:params:scim:schemas:extension:2.0:axon:badgeId",
+			present: []string{"urn:ietf:params:scim:schemas:extension:2.0:axon"},
+			absent:  []string{"userName"},
+		},
+		{
+			name:    "excluded",
+			query:   "excludedAttributes=emails,groups",
+			present: []string{"userName", "id"},
+			absent:  []string{"emails", "groups"},
+		},
 		{name: "id cannot be excluded", query: "excludedAttributes=id", present: []string{"id"}},
 	}
 	for _, tt := range tests {

@@ -160,7 +160,13 @@ func createPostgresDB(t testing.TB) (string, func()) {
 func testConfig(org string, mode string) *scimconfig.Config {
 	c := &scimconfig.Config{
 		AgencyID: testAgency, OktaOrgURL: org, SyncMode: mode, Database: "sqlite:///unused.db",
-		Ranks: []string{"Officer", "Corporal", "Sergeant", "Lieutenant", "Captain"}, Roles: []string{"User", "Supervisor", "Admin"},
+		Ranks: []string{
+			"Officer",
+			"Corporal",
+			"Sergeant",
+			"Lieutenant",
+			"Captain",
+		}, Roles: []string{"User", "Supervisor", "Admin"},
 		EvidenceGroups: []string{"Evidence-North", "Evidence-South"}, UserGroups: []string{"Patrol-A", "Patrol-B"},
 		CommandHierarchy: []string{"Patrol Division"},
 	}
@@ -287,7 +293,11 @@ func oktaUser(n int) map[string]any {
 // newServerFor builds another server over the harness's store and org with cfg.
 func newServerFor(t testing.TB, h *harness, cfg *scimconfig.Config) *httptest.Server {
 	t.Helper()
-	v, err := auth.NewVerifier(cfg.OktaOrgURL, auth.WithHTTPClient(h.org.srv.Client()), auth.WithClientIDs(cfg.ClientIDs...))
+	v, err := auth.NewVerifier(
+		cfg.OktaOrgURL,
+		auth.WithHTTPClient(h.org.srv.Client()),
+		auth.WithClientIDs(cfg.ClientIDs...),
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +313,12 @@ func newServerFor(t testing.TB, h *harness, cfg *scimconfig.Config) *httptest.Se
 // doWith lists users on srv with token.
 func doWith(t testing.TB, srv *httptest.Server, token string) response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+BasePath(testAgency)+"/Users", nil)
+	req, err := http.NewRequestWithContext(
+		context.Background(),
+		http.MethodGet,
+		srv.URL+BasePath(testAgency)+"/Users",
+		nil,
+	)
 	if err != nil {
 		t.Fatal(err)
 	}

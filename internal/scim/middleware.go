@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -43,7 +44,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, rt route) func() {
 	start := time.Now()
 	return func() {
 		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
+			if err, ok := p.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(p)
 			}
 			s.logger.LogAttrs(r.Context(), slog.LevelError, "Handler panicked", slog.String("resource", rt.resource),

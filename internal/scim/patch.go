@@ -42,50 +42,64 @@ func parsePatch(body []byte, opts []filter.Option) ([]patchOp, error) {
 		return nil, badRequest(scimTypeInvalidSyntax, "PATCH request has no Operations")
 	}
 	if len(list) > maxPatchOperations {
-		return nil, newError(http.StatusRequestEntityTooLarge, scimTypeTooMany, "PATCH request has more than %d operations", maxPatchOperations)
+		return nil, newError(
+			http.StatusRequestEntityTooLarge,
+			scimTypeTooMany,
+			"PATCH request has more than %d operations",
+			maxPatchOperations,
+		)
 	}
 	ops := make([]patchOp, 0, len(list))
 	for i, item := range list {
-		obj, ok := item.(map[string]any)
-		if !ok {
-			return nil, badRequest(scimTypeInvalidSyntax, "Operations[%d] must be an object", i)
-		}
-		var op patchOp
-		for k, v := range obj {
-			switch strings.ToLower(k) {
-			case "op":
-				s, _ := v.(string)
-				op.op = strings.ToLower(s)
-			case "path":
-				s, ok := v.(string)
-				if !ok && v != nil {
-					return nil, badRequest(scimTypeInvalidPath, "Operations[%d].path must be a string", i)
-				}
-				op.rawPath = s
-			case "value":
-				op.value, op.hasVal = v, true
-			}
-		}
-		if op.op != "add" && op.op != "replace" && op.op != "remove" {
-			return nil, badRequest(scimTypeInvalidSyntax, "Operations[%d].op must be add, replace or remove", i)
-		}
-		if strings.TrimSpace(op.rawPath) != "" {
-			p, err := filter.ParsePath(op.rawPath, opts...)
-			if err != nil {
-				return nil, &Error{Status: http.StatusBadRequest, ScimType: scimTypeInvalidPath,
-					Detail: "Operations[" + strconv.Itoa(i) + "].path: " + err.Error(), Err: err}
-			}
-			op.path = &p
-		}
-		if op.op != "remove" && !op.hasVal {
-			return nil, badRequest(scimTypeInvalidValue, "Operations[%d] (%s) needs a value", i, op.op)
-		}
-		if op.op == "remove" && op.path == nil {
-			return nil, badRequest(scimTypeNoTarget, "Operations[%d] (remove) needs a path", i)
+		op, err := parseOperation(i, item, opts)
+		if err != nil {
+			return nil, err
 		}
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+// parseOperation reads Operations[i].
+func parseOperation(i int, item any, opts []filter.Option) (patchOp, error) {
+	var op patchOp
+	obj, ok := item.(map[string]any)
+	if !ok {
+		return op, badRequest(scimTypeInvalidSyntax, "Operations[%d] must be an object", i)
+	}
+	for k, v := range obj {
+		switch strings.ToLower(k) {
+		case "op":
+			s, _ := v.(string)
+			op.op = strings.ToLower(s)
+		case "path":
+			s, ok := v.(string)
+			if !ok && v != nil {
+				return op, badRequest(scimTypeInvalidPath, "Operations[%d].path must be a string", i)
+			}
+			op.rawPath = s
+		case "value":
+			op.value, op.hasVal = v, true
+		}
+	}
+	if op.op != "add" && op.op != "replace" && op.op != "remove" {
+		return op, badRequest(scimTypeInvalidSyntax, "Operations[%d].op must be add, replace or remove", i)
+	}
+	if strings.TrimSpace(op.rawPath) != "" {
+		p, err := filter.ParsePath(op.rawPath, opts...)
+		if err != nil {
+			return op, &Error{Status: http.StatusBadRequest, ScimType: scimTypeInvalidPath,
+				Detail: "Operations[" + strconv.Itoa(i) + "].path: " + err.Error(), Err: err}
+		}
+		op.path = &p
+	}
+	if op.op != "remove" && !op.hasVal {
+		return op, badRequest(scimTypeInvalidValue, "Operations[%d] (%s) needs a value", i, op.op)
+	}
+	if op.op == "remove" && op.path == nil {
+		return op, badRequest(scimTypeNoTarget, "Operations[%d] (remove) needs a path", i)
+	}
+	return op, nil
 }
 
 // applyPatch applies ops to a canonical document, in order.
@@ -105,7 +119,7 @@ func (s *schemaSet) applyOne(d document, op patchOp) error {
 			return badRequest(scimTypeInvalidValue, "a PATCH %s without a path needs an object value", op.op)
 		}
 		// Path-less values may use dotted and URN-qualified keys (Entra); unknown ones are ignored.
-		norm, err := s.normalize(obj, false)
+		norm, err := s.normalize(obj)
 		if err != nil {
 			return err
 		}
@@ -139,7 +153,8 @@ func (s *schemaSet) applyPathless(d document, op, key string, v any) error {
 		obj, _ := v.(map[string]any)
 		for k, sv := range obj {
 			a, _ := find(ext.Attributes, k)
-			if err := s.applyPath(d, patchOp{op: op, value: sv, hasVal: true}, target{urn: ext.ID, attr: a}); err != nil {
+			one := patchOp{op: op, value: sv, hasVal: true}
+			if err := s.applyPath(d, one, target{urn: ext.ID, attr: a}); err != nil {
 				return err
 			}
 		}
@@ -357,35 +372,35 @@ func lookupFold(obj map[string]any, key string) any {
 }
 
 func compareValue(c *filter.Compare, have any) bool {
-	if c.Op == filter.OpPr {
-		s, isStr := have.(string)
-		return have != nil && (!isStr || s != "")
-	}
-	if c.Value.Kind == filter.KindBool {
+	switch {
+	case c.Op == filter.OpPr:
+		str, isStr := have.(string)
+		return have != nil && (!isStr || str != "")
+	case c.Value.Kind == filter.KindBool:
 		b, ok := have.(bool)
-		if s, isStr := have.(string); isStr {
-			b, ok = parseBool(s)
+		if str, isStr := have.(string); isStr {
+			b, ok = parseBool(str)
 		}
 		eq := ok && b == c.Value.Bool
-		if c.Op == filter.OpNe {
-			return !eq
-		}
-		return c.Op == filter.OpEq && eq
-	}
-	if c.Value.Kind == filter.KindNull {
+		return (c.Op == filter.OpEq && eq) || (c.Op == filter.OpNe && !eq)
+	case c.Value.Kind == filter.KindNull:
 		return (c.Op == filter.OpEq) == (have == nil)
 	}
-	hs, ok := have.(string)
-	if !ok {
-		if n, isNum := have.(interface{ String() string }); isNum {
-			hs, ok = n.String(), true
-		}
-	}
-	if !ok {
+	var text string
+	switch h := have.(type) {
+	case string:
+		text = h
+	case interface{ String() string }: // json.Number
+		text = h.String()
+	default:
 		return c.Op == filter.OpNe
 	}
-	h, w := strings.ToLower(hs), strings.ToLower(filterText(c.Value))
-	switch c.Op {
+	return compareText(c.Op, strings.ToLower(text), strings.ToLower(filterText(c.Value)))
+}
+
+// compareText applies a string operator to lower-cased values.
+func compareText(op filter.Operator, h, w string) bool {
+	switch op {
 	case filter.OpEq:
 		return h == w
 	case filter.OpNe:
@@ -489,7 +504,7 @@ func (s *schemaSet) groupOps(ops []patchOp) ([]directory.GroupOp, error) {
 			if !ok {
 				return nil, badRequest(scimTypeInvalidValue, "a PATCH %s without a path needs an object value", op.op)
 			}
-			norm, err := s.normalize(obj, false)
+			norm, err := s.normalize(obj)
 			if err != nil {
 				return nil, err
 			}

@@ -23,7 +23,12 @@ func readBody(r *http.Request) ([]byte, error) {
 			return nil, &Error{Status: http.StatusRequestEntityTooLarge,
 				Detail: "request body is larger than " + strconv.Itoa(MaxBodyBytes) + " bytes", Err: err}
 		}
-		return nil, &Error{Status: http.StatusBadRequest, ScimType: scimTypeInvalidSyntax, Detail: "request body could not be read", Err: err}
+		return nil, &Error{
+			Status:   http.StatusBadRequest,
+			ScimType: scimTypeInvalidSyntax,
+			Detail:   "request body could not be read",
+			Err:      err,
+		}
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil, badRequest(scimTypeInvalidSyntax, "request body is empty")
@@ -70,7 +75,8 @@ func validHost(h string) bool {
 	}
 	for i := 0; i < len(h); i++ {
 		c := h[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".-:[]", c) >= 0) {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && strings.IndexByte(".-:[]", c) < 0 {
 			return false
 		}
 	}
@@ -125,7 +131,12 @@ func (p *listParams) clamp() {
 func (s *Server) parseFilter(f string) (filter.Expr, error) {
 	e, err := filter.Parse(f, s.opts...)
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, ScimType: scimTypeInvalidFilter, Detail: err.Error(), Err: err}
+		return nil, &Error{
+			Status:   http.StatusBadRequest,
+			ScimType: scimTypeInvalidFilter,
+			Detail:   err.Error(),
+			Err:      err,
+		}
 	}
 	return e, nil
 }

@@ -25,10 +25,14 @@ func TestUsers_ConcurrentDuplicatesGetOneCreateAndConflicts(t *testing.T) {
 						u["userName"] = "same@agency.example"
 					}
 				}},
-				{name: "same primary email", field: "email", edit: func(n int, u map[string]any) {
+				{name: "same primary email", field: "email", edit: func(_ int, u map[string]any) {
 					u["emails"] = []map[string]any{{"value": "shared@agency.example", "primary": true}}
 				}},
-				{name: "same externalId", field: "externalId", edit: func(n int, u map[string]any) { u["externalId"] = "00uSHARED" }},
+				{
+					name:  "same externalId",
+					field: "externalId",
+					edit:  func(_ int, u map[string]any) { u["externalId"] = "00uSHARED" },
+				},
 			}
 			base := 100
 			for _, tt := range tests {

@@ -95,30 +95,44 @@ func find(attrs []attribute, name string) (attribute, bool) {
 }
 
 func userSchema() schema {
-	return schema{ID: SchemaUser, Name: "User", Description: "An agency member provisioned from Okta.", Attributes: []attribute{
-		str("id").caseExact().mut(mutReadOnly).unique(),
-		str("externalId").caseExact().unique().describe("The Okta user id; unique in the agency, compared exactly."),
-		str("userName").required().unique().describe("Unique in the agency, compared case-insensitively."),
-		complexAttr("name", str("formatted"), str("familyName"), str("givenName"), str("middleName"),
-			str("honorificPrefix"), str("honorificSuffix")),
-		str("displayName"), str("nickName"), str("profileUrl").typed(typeReference), str("title"),
-		str("userType"), str("preferredLanguage"), str("locale"), str("timezone"),
-		str("active").typed(typeBoolean),
-		str("password").mut(mutWriteOnly).describe("Accepted and discarded; never stored or returned."),
-		multiValuedAttr("emails").describe("The primary (else first) email is unique in the agency."),
-		multiValuedAttr("phoneNumbers"),
-		complexAttr("addresses", str("formatted"), str("streetAddress"), str("locality"), str("region"),
-			str("postalCode"), str("country"), str("type"), str("primary").typed(typeBoolean)).multi(),
-		multiValuedAttr("groups", str("$ref").typed(typeReference)).mut(mutReadOnly),
-		multiValuedAttr("roles"),
-	}}
+	return schema{
+		ID:          SchemaUser,
+		Name:        "User",
+		Description: "An agency member provisioned from Okta.",
+		Attributes: []attribute{
+			str("id").caseExact().mut(mutReadOnly).unique(),
+			str(
+				"externalId",
+			).caseExact().
+				unique().
+				describe("The Okta user id; unique in the agency, compared exactly."),
+			str("userName").required().unique().describe("Unique in the agency, compared case-insensitively."),
+			complexAttr("name", str("formatted"), str("familyName"), str("givenName"), str("middleName"),
+				str("honorificPrefix"), str("honorificSuffix")),
+			str("displayName"), str("nickName"), str("profileUrl").typed(typeReference), str("title"),
+			str("userType"), str("preferredLanguage"), str("locale"), str("timezone"),
+			str("active").typed(typeBoolean),
+			str("password").mut(mutWriteOnly).describe("Accepted and discarded; never stored or returned."),
+			multiValuedAttr("emails").describe("The primary (else first) email is unique in the agency."),
+			multiValuedAttr("phoneNumbers"),
+			complexAttr("addresses", str("formatted"), str("streetAddress"), str("locality"), str("region"),
+				str("postalCode"), str("country"), str("type"), str("primary").typed(typeBoolean)).multi(),
+			multiValuedAttr("groups", str("$ref").typed(typeReference)).mut(mutReadOnly),
+			multiValuedAttr("roles"),
+		},
+	}
 }
 
 func enterpriseSchema() schema {
-	return schema{ID: SchemaEnterprise, Name: "EnterpriseUser", Description: "Enterprise user attributes.", Attributes: []attribute{
-		str("employeeNumber"), str("costCenter"), str("organization"), str("division"), str("department"),
-		complexAttr("manager", str("value"), str("$ref").typed(typeReference), str("displayName").mut(mutReadOnly)),
-	}}
+	return schema{
+		ID:          SchemaEnterprise,
+		Name:        "EnterpriseUser",
+		Description: "Enterprise user attributes.",
+		Attributes: []attribute{
+			str("employeeNumber"), str("costCenter"), str("organization"), str("division"), str("department"),
+			complexAttr("manager", str("value"), str("$ref").typed(typeReference), str("displayName").mut(mutReadOnly)),
+		},
+	}
 }
 
 func extensionSchema(urn string) schema {

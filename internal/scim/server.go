@@ -91,7 +91,11 @@ func New(cfg *scimconfig.Config, store directory.Store, authn Authenticator, opt
 	for _, opt := range opts {
 		opt(s)
 	}
-	s.users = &schemaSet{core: userSchema(), extensions: []schema{enterpriseSchema(), extensionSchema(s.extURN)}, opts: s.opts}
+	s.users = &schemaSet{
+		core:       userSchema(),
+		extensions: []schema{enterpriseSchema(), extensionSchema(s.extURN)},
+		opts:       s.opts,
+	}
 	s.groupSet = &schemaSet{core: groupSchema(), opts: s.opts}
 	return s, nil
 }
@@ -165,7 +169,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	switch {
 	case rt.search:
-		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodPost: s.resourceHandler(rt, s.searchUsers, s.searchGroups)})
+		s.onlyMethods(
+			w,
+			r,
+			map[string]http.HandlerFunc{http.MethodPost: s.resourceHandler(rt, s.searchUsers, s.searchGroups)},
+		)
 	case rt.resource == "ServiceProviderConfig":
 		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: s.serviceProviderConfig})
 	case rt.resource == "ResourceTypes":

@@ -91,7 +91,10 @@ func (s *Server) renderUser(u *directory.User, base string) []byte {
 		out.Name = &u.Name
 	}
 	for _, g := range u.Groups {
-		out.Groups = append(out.Groups, refOut{Value: g.ID, Ref: base + "/Groups/" + g.ID, Display: g.DisplayName, Type: "direct"})
+		out.Groups = append(
+			out.Groups,
+			refOut{Value: g.ID, Ref: base + "/Groups/" + g.ID, Display: g.DisplayName, Type: "direct"},
+		)
 	}
 	if e := u.Enterprise; e != (directory.EnterpriseUser{}) {
 		out.Enterprise = &enterpriseOut{EmployeeNumber: e.EmployeeNumber, CostCenter: e.CostCenter,

@@ -131,7 +131,7 @@ func (s *Server) userFromRequest(r *http.Request) (directory.User, error) {
 	if err != nil {
 		return directory.User{}, err
 	}
-	d, err := s.users.normalize(obj, false)
+	d, err := s.users.normalize(obj)
 	if err != nil {
 		return directory.User{}, err
 	}

@@ -21,12 +21,27 @@ func TestLoad_DefaultsAndRejectsBadKeysByName(t *testing.T) {
 		wantKey string // empty: valid
 	}{
 		{name: "minimal file is valid", yaml: goodConfig},
-		{name: "loopback http org is valid", yaml: strings.Replace(goodConfig, "https://examplepd.okta.com", "http://127.0.0.1:8080", 1)},
-		{name: "missing agency id", yaml: strings.Replace(goodConfig, "agencyID: e1e19bb4-ecab-4ffa-b60d-3fd152d50892", "", 1), wantKey: "agencyID"},
+		{
+			name: "loopback http org is valid",
+			yaml: strings.Replace(goodConfig, "https://examplepd.okta.com", "http://127.0.0.1:8080", 1),
+		},
+		{
+			name:    "missing agency id",
+			yaml:    strings.Replace(goodConfig, "agencyID: e1e19bb4-ecab-4ffa-b60d-3fd152d50892", "", 1),
+			wantKey: "agencyID",
+		},
 		{name: "plain http org", yaml: strings.Replace(goodConfig, "https://", "http://", 1), wantKey: "oktaOrgURL"},
-		{name: "org with a path", yaml: strings.Replace(goodConfig, "okta.com", "okta.com/oauth2/default", 1), wantKey: "oktaOrgURL"},
+		{
+			name:    "org with a path",
+			yaml:    strings.Replace(goodConfig, "okta.com", "okta.com/oauth2/default", 1),
+			wantKey: "oktaOrgURL",
+		},
 		{name: "unknown sync mode", yaml: goodConfig + "syncMode: Everything\n", wantKey: "syncMode"},
-		{name: "bad database scheme", yaml: strings.Replace(goodConfig, "sqlite:///var", "mysql://var", 1), wantKey: "database"},
+		{
+			name:    "bad database scheme",
+			yaml:    strings.Replace(goodConfig, "sqlite:///var", "mysql://var", 1),
+			wantKey: "database",
+		},
 		{name: "half a TLS pair", yaml: goodConfig + "tls: {certFile: a.pem}\n", wantKey: "tls"},
 		{name: "duplicate rank", yaml: goodConfig + "roles: [User, user]\n", wantKey: "roles[1]"},
 		{name: "misspelt key", yaml: goodConfig + "synMode: UsersOnly\n", wantKey: "synMode"},
@@ -43,12 +58,14 @@ func TestLoad_DefaultsAndRejectsBadKeysByName(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Load: %v", err)
 				}
-				if c.SyncMode != SyncModeUsersOnly || c.Audience != DefaultAudience || c.DefaultLanguage != DefaultLanguage {
+				if c.SyncMode != SyncModeUsersOnly || c.Audience != DefaultAudience ||
+					c.DefaultLanguage != DefaultLanguage {
 					t.Errorf("defaults not applied: %+v", c)
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.wantKey) || strings.Contains(err.Error(), "\n") {
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.wantKey) ||
+				strings.Contains(err.Error(), "\n") {
 				t.Errorf("error = %v, want one line naming %s", err, tt.wantKey)
 			}
 		})
