@@ -33,8 +33,10 @@ type userOut struct {
 	Photos            []directory.MultiValue `json:"photos,omitempty"`
 	Addresses         []directory.Address    `json:"addresses,omitempty"`
 	Groups            []refOut               `json:"groups,omitempty"`
-	Enterprise        *enterpriseOut         `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
-	Meta              metaOut                `json:"meta"`
+
+	Enterprise *enterpriseOut `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+
+	Meta metaOut `json:"meta"`
 }
 
 type enterpriseOut struct {
