@@ -59,6 +59,10 @@ test-install: helm kustomize cluster-binaries chart-check ## Install the chart a
 	HELM="$(HELM)" KUSTOMIZE="$(KUSTOMIZE)" LOCALCLUSTER_BIN_DIR="$(K8S_CLUSTER_BIN_DIR)" \
 	  go test ./test/install/... ./test/localcluster/... -count=1 -v -timeout 15m
 
+# `make test` (the README's and CI's test command) runs `go test ./...`, which includes the
+# install tests: build what they need first, and lint the chart.
+test: helm kustomize cluster-binaries helm-lint
+
 .PHONY: local-cluster-up
 local-cluster-up: cluster-binaries ## Start a local cluster in tmp/localcluster/ and print its kubeconfig path.
 	@go run ./test/localcluster/cmd/localcluster up --dir tmp/localcluster --bin-dir "$(K8S_CLUSTER_BIN_DIR)"
