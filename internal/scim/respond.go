@@ -9,7 +9,7 @@ import (
 // ContentType is the media type of every response body.
 const ContentType = "application/scim+json"
 
-// writeJSON is the one place that writes a response body and sets ContentType.
+// writeJSON encodes v and writes it with writeRaw.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -17,12 +17,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body, _ = json.Marshal((&Error{Status: status, Detail: "internal error"}).body())
 	}
-	w.Header().Set("Content-Type", ContentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	writeRaw(w, status, body)
 }
 
-// writeRaw writes a body the server rendered itself; it is already valid JSON.
+// writeRaw is the one place that writes a response body and sets ContentType. body is JSON
+// the server rendered itself.
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", ContentType)
 	w.WriteHeader(status)
