@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -17,20 +18,27 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "oktasim:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	listen := flag.String("listen", "127.0.0.1:0", "loopback address to serve on (port 0 picks a free port)")
-	token := flag.String("api-token", "", "SSWS API token; a random one is made and printed when empty")
-	rosterFile := flag.String("roster", "", "roster JSON to seed users and groups from")
-	org := flag.String("org-name", "oktasim", "org name used in the names Okta assigns to apps")
-	rate := flag.Int("rate-limit", 600, "requests per minute per rate-limit bucket")
-	verbose := flag.Bool("v", false, "log provisioning failures to stderr")
-	flag.Parse()
+// run serves the org until ctx ends; the org URL is the first line written to stdout.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("oktasim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "loopback address to serve on (port 0 picks a free port)")
+	token := fs.String("api-token", "", "SSWS API token; a random one is made and printed when empty")
+	rosterFile := fs.String("roster", "", "roster JSON to seed users and groups from")
+	org := fs.String("org-name", "oktasim", "org name used in the names Okta assigns to apps")
+	rate := fs.Int("rate-limit", 600, "requests per minute per rate-limit bucket")
+	verbose := fs.Bool("v", false, "log provisioning failures to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 
 	if err := loopbackOnly(*listen); err != nil {
 		return err
@@ -39,7 +47,7 @@ func run() error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	opts := []oktasim.Option{oktasim.WithLogger(logger), oktasim.WithOrgName(*org), oktasim.WithRateLimit(*rate)}
 	if *token != "" {
 		opts = append(opts, oktasim.WithAPIToken(*token))
@@ -59,12 +67,10 @@ func run() error {
 		}
 		logger.Warn("Seeded roster", "users", res.Users, "groups", res.Groups, "rejected", len(res.Rejected))
 	}
-	fmt.Println(sim.URL())
+	fmt.Fprintln(stdout, sim.URL())
 	if *token == "" {
-		fmt.Println(sim.APIToken())
+		fmt.Fprintln(stdout, sim.APIToken())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
 	<-ctx.Done()
 	return nil
 }

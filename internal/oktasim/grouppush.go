@@ -312,11 +312,8 @@ func groupPatch(snap groupSnapshot) map[string]any {
 }
 
 func (s *Sim) createOrLinkGroup(ctx context.Context, t *task, name string) (string, error) {
-	q := url.Values{}
-	q.Set("filter", fmt.Sprintf("displayName eq %q", name))
-	q.Set("startIndex", "1")
-	q.Set("count", "100")
-	found, err := s.scimCall(ctx, t.appID, t.kind, t.groupID, http.MethodGet, "/Groups?"+q.Encode(), nil)
+	found, err := s.scimCall(ctx, t.appID, t.kind, t.groupID, http.MethodGet,
+		"/Groups?"+lookupQuery(fmt.Sprintf("displayName eq %q", name)), nil)
 	if err != nil {
 		return "", err
 	}

@@ -140,22 +140,31 @@ func (s *Sim) record(rec PushRecord) {
 	e.log = append(e.log, rec)
 }
 
-// redactPath drops filter values, which name people.
+// redactPath drops filter values, which name people, and keeps the rest of the query.
 func redactPath(rel string) string {
 	p, q, ok := strings.Cut(rel, "?")
-	if !ok {
+	if !ok || !strings.Contains(q, "filter=") {
 		return rel
 	}
-	v, err := url.ParseQuery(q)
-	if err != nil {
-		return p + "?…"
-	}
-	if f := v.Get("filter"); f != "" {
-		if attr, _, ok := strings.Cut(f, " eq "); ok {
-			v.Set("filter", attr+` eq "…"`)
+	parts := strings.Split(q, "&")
+	for i, part := range parts {
+		v, found := strings.CutPrefix(part, "filter=")
+		if !found {
+			continue
 		}
+		f, err := url.QueryUnescape(v)
+		attr, _, hasEq := strings.Cut(f, " eq ")
+		if err != nil || !hasEq {
+			attr = "…"
+		}
+		parts[i] = "filter=" + attr + ` eq "…"`
 	}
-	return p + "?" + v.Encode()
+	return p + "?" + strings.Join(parts, "&")
+}
+
+// lookupQuery is the query Okta sends to find a resource: filter, then startIndex=1&count=100.
+func lookupQuery(filter string) string {
+	return "filter=" + strings.ReplaceAll(url.QueryEscape(filter), "+", "%20") + "&startIndex=1&count=100"
 }
 
 func scimErrorText(status int, body map[string]any, raw []byte) string {
@@ -309,11 +318,8 @@ func (s *Sim) pushCreate(ctx context.Context, t *task, p Provisioning) (bool, er
 	if !p.CreateUsers {
 		return true, nil
 	}
-	q := url.Values{}
-	q.Set("filter", fmt.Sprintf("userName eq %q", snap.userName))
-	q.Set("startIndex", "1")
-	q.Set("count", "100")
-	found, err := s.scimCall(ctx, t.appID, t.kind, t.userID, http.MethodGet, "/Users?"+q.Encode(), nil)
+	found, err := s.scimCall(ctx, t.appID, t.kind, t.userID, http.MethodGet,
+		"/Users?"+lookupQuery(fmt.Sprintf("userName eq %q", snap.userName)), nil)
 	if err != nil {
 		return false, err
 	}
