@@ -32,7 +32,8 @@ func TestChart_CRDsAndRBACMatchTheGeneratedOnes(t *testing.T) {
 		pairs[src] = filepath.Join(root, chartDir, "crds", filepath.Base(src))
 	}
 	if len(copies) != len(generated) {
-		t.Errorf("the chart has %d CRD files, config/crd/bases has %d; run make chart-sync", len(copies), len(generated))
+		t.Errorf("the chart has %d CRD files, config/crd/bases has %d; run make chart-sync",
+			len(copies), len(generated))
 	}
 	for src, dst := range pairs {
 		want, err := os.ReadFile(src)

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -47,10 +46,11 @@ func TestChart_EveryManagerFlagTheChartPassesExists(t *testing.T) {
 				flag, strings.Join(files, ", "))
 		}
 	}
-	sort.Strings(missing)
-	sort.Strings(landed)
+	slices.Sort(missing)
+	slices.Sort(landed)
 	if len(missing) > 0 {
-		t.Errorf("the chart passes manager flags that cmd/main.go does not define:\n  %s", strings.Join(missing, "\n  "))
+		t.Errorf("the chart passes manager flags that cmd/main.go does not define:\n  %s",
+			strings.Join(missing, "\n  "))
 	}
 	if len(landed) > 0 {
 		t.Errorf("cmd/main.go now defines %s: remove them from pendingFlags", strings.Join(landed, ", "))
@@ -61,7 +61,9 @@ func TestChart_EveryManagerFlagTheChartPassesExists(t *testing.T) {
 // value, and which cmd/main.go does not define yet: with them set, the manager refuses to
 // start. The SCIM server's default Ingress class and cert-manager issuer, and the namespace
 // restriction, need the workload controller's support (listed in docs/install.md as a known gap).
-var pendingFlags = []string{"watch-namespaces", "scim-ingress-class", "scim-ingress-cluster-issuer", "scim-ingress-issuer"}
+var pendingFlags = []string{
+	"watch-namespaces", "scim-ingress-class", "scim-ingress-cluster-issuer", "scim-ingress-issuer",
+}
 
 // managerFlags lists the flags the manager's -h usage names.
 func managerFlags(t *testing.T, manager string) []string {

@@ -58,7 +58,8 @@ func newKube(t *testing.T, c *localcluster.Cluster) *kube {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &kube{cs: cs, dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cs.Discovery()))}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cs.Discovery()))
+	return &kube{cs: cs, dyn: dyn, mapper: mapper}
 }
 
 // decodeObjects splits a multi-document YAML stream into objects, skipping empty documents.
@@ -89,7 +90,11 @@ func describe(obj *unstructured.Unstructured) string {
 }
 
 // resource returns the client for obj's kind, in obj's namespace when it is namespaced.
-func (k *kube) resource(t *testing.T, obj *unstructured.Unstructured, defaultNamespace string) dynamic.ResourceInterface {
+func (k *kube) resource(
+	t *testing.T,
+	obj *unstructured.Unstructured,
+	defaultNamespace string,
+) dynamic.ResourceInterface {
 	t.Helper()
 	gvk := obj.GroupVersionKind()
 	mapping, err := k.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
@@ -142,7 +147,9 @@ func (k *kube) expectGone(t *testing.T, objs []*unstructured.Unstructured, names
 // expectCRDsEstablished waits until the API server serves both CRDs.
 func (k *kube) expectCRDsEstablished(t *testing.T) {
 	t.Helper()
-	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	crdGVR := schema.GroupVersionResource{
+		Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions",
+	}
 	for _, name := range crdNames {
 		var last string
 		err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, pollTimeout, true,

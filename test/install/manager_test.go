@@ -92,9 +92,11 @@ func expectManagerRunsWithItsRBAC(t *testing.T, c *localcluster.Cluster, k *kube
 
 	k.createRestrictedNamespace(t, agencyNamespace)
 	createVolume(t, k)
-	apGVR := schema.GroupVersionResource{Group: "scim.provisioning.dev", Version: "v1alpha1", Resource: "agencyprovisionings"}
+	agencies := k.dyn.Resource(schema.GroupVersionResource{
+		Group: "scim.provisioning.dev", Version: "v1alpha1", Resource: "agencyprovisionings",
+	}).Namespace(agencyNamespace)
 	ap := testAgency()
-	if _, err := k.dyn.Resource(apGVR).Namespace(agencyNamespace).Create(t.Context(), ap, metav1.CreateOptions{}); err != nil {
+	if _, err := agencies.Create(t.Context(), ap, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create AgencyProvisioning: %v", err)
 	}
 
@@ -112,13 +114,14 @@ func expectManagerRunsWithItsRBAC(t *testing.T, c *localcluster.Cluster, k *kube
 			return deploymentAvailable(scim), nil
 		})
 	if err != nil {
-		t.Fatalf("no Available SCIM server Deployment in %s: %v; last seen: %+v", agencyNamespace, err, deploymentStatus(scim))
+		t.Fatalf("no Available SCIM server Deployment in %s: %v; last seen: %+v",
+			agencyNamespace, err, deploymentStatus(scim))
 	}
 	if owner := metav1.GetControllerOf(scim); owner == nil || owner.Kind != "AgencyProvisioning" {
 		t.Errorf("SCIM server Deployment %s is not controlled by the AgencyProvisioning: %v", scim.Name, owner)
 	}
 
-	if err := k.dyn.Resource(apGVR).Namespace(agencyNamespace).Delete(t.Context(), ap.GetName(), metav1.DeleteOptions{}); err != nil {
+	if err := agencies.Delete(t.Context(), ap.GetName(), metav1.DeleteOptions{}); err != nil {
 		t.Errorf("delete AgencyProvisioning: %v", err)
 	}
 	if err := k.cs.CoreV1().Namespaces().Delete(t.Context(), agencyNamespace, metav1.DeleteOptions{}); err != nil {

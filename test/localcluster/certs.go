@@ -105,25 +105,6 @@ func newPKI(dir string) (*pki, error) {
 	return p, nil
 }
 
-// loadPKI reads back the PEM blocks a kubeconfig embeds from a directory newPKI wrote.
-func loadPKI(dir string) (*pki, error) {
-	p := &pki{
-		caCert: filepath.Join(dir, "ca.crt"), adminCert: filepath.Join(dir, "admin.crt"),
-		adminKey: filepath.Join(dir, "admin.key"),
-	}
-	var err error
-	if p.caPEM, err = os.ReadFile(p.caCert); err != nil {
-		return nil, fmt.Errorf("read the CA certificate: %w", err)
-	}
-	if p.adminCertPEM, err = os.ReadFile(p.adminCert); err != nil {
-		return nil, fmt.Errorf("read the admin certificate: %w", err)
-	}
-	if p.adminKeyPEM, err = os.ReadFile(p.adminKey); err != nil {
-		return nil, fmt.Errorf("read the admin key: %w", err)
-	}
-	return p, nil
-}
-
 func newKeyAndTemplate(subject pkix.Name, now time.Time) (*ecdsa.PrivateKey, *x509.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

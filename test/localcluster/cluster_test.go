@@ -60,7 +60,9 @@ func TestStart_DeploymentRollsOutOnTheSimulatedNodeAndStopLeavesNothing(t *testi
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "probe", Image: "probe.invalid/probe:1"}}},
+				Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "probe", Image: "probe.invalid/probe:1"}},
+				},
 			},
 		},
 	}
