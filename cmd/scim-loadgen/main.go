@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -42,7 +43,7 @@ func main() {
 	md := res.markdown()
 	fmt.Print(md)
 	if o.out != "" {
-		if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
+		if err := os.WriteFile(o.out, []byte(keepNotes(o.out, md)), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "scim-loadgen:", err)
 			os.Exit(1)
 		}
@@ -57,4 +58,20 @@ type options struct {
 	duration    time.Duration
 	out         string
 	workdir     string
+}
+
+// notesMarker ends the generated part of the results file; what follows it is kept.
+const notesMarker = "<!-- end of generated results; notes below are kept by scim-loadgen -->"
+
+// keepNotes appends the hand-written notes of the existing file at path to md.
+func keepNotes(path, md string) string {
+	md += "\n" + notesMarker + "\n"
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return md
+	}
+	if _, notes, ok := strings.Cut(string(old), notesMarker+"\n"); ok {
+		return md + notes
+	}
+	return md
 }
