@@ -17,7 +17,7 @@ func (s *sqlStore) CreateGroup(ctx context.Context, g Group) (*Group, error) {
 	g.ID = newID()
 	g.Meta = Meta{Created: now, LastModified: now, Version: 1}
 	var out *Group
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *conn) error {
 		var seq int64
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO groups
 			(id, display_name, display_name_ci, external_id, created, last_modified, version)
@@ -49,13 +49,13 @@ func memberIDs(members []Member) []string {
 
 // GetGroup implements Store.
 func (s *sqlStore) GetGroup(ctx context.Context, id string, withMembers bool) (*Group, error) {
-	seq, g, err := s.loadGroup(ctx, s.reader, id, false)
+	seq, g, err := s.loadGroup(ctx, s.rd, id, false)
 	if err != nil {
 		return nil, err
 	}
 	if withMembers {
 		groups := []Group{*g}
-		if err := s.attachMembers(ctx, s.reader, []int64{seq}, groups); err != nil {
+		if err := s.attachMembers(ctx, s.rd, []int64{seq}, groups); err != nil {
 			return nil, err
 		}
 		return &groups[0], nil
@@ -79,7 +79,7 @@ func (s *sqlStore) loadGroup(ctx context.Context, db dbtx, id string, forUpdate 
 }
 
 // groupInTx re-reads a group inside a write transaction.
-func (s *sqlStore) groupInTx(ctx context.Context, tx *sql.Tx, seq int64, withMembers bool) (*Group, error) {
+func (s *sqlStore) groupInTx(ctx context.Context, tx *conn, seq int64, withMembers bool) (*Group, error) {
 	_, g, err := scanGroup(tx.QueryRowContext(ctx, s.q(selectGroup+" WHERE g.seq = ?"), seq))
 	if err != nil {
 		return nil, fmt.Errorf("read group: %w", err)
@@ -102,7 +102,7 @@ func (s *sqlStore) ReplaceGroup(ctx context.Context, id string, g Group, opts ..
 		{Kind: OpReplaceMembers, Members: memberIDs(g.Members)},
 	}
 	var out *Group
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *conn) error {
 		seq, err := s.patchGroupTx(ctx, tx, id, ops, opts)
 		if err != nil {
 			return err
@@ -119,7 +119,7 @@ func (s *sqlStore) ReplaceGroup(ctx context.Context, id string, g Group, opts ..
 // PatchGroup implements Store.
 func (s *sqlStore) PatchGroup(ctx context.Context, id string, ops []GroupOp, opts ...WriteOption) (*Group, error) {
 	var out *Group
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *conn) error {
 		seq, err := s.patchGroupTx(ctx, tx, id, ops, opts)
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func (s *sqlStore) PatchGroup(ctx context.Context, id string, ops []GroupOp, opt
 }
 
 // patchGroupTx applies ops to a group and bumps its version once if anything changed.
-func (s *sqlStore) patchGroupTx(ctx context.Context, tx *sql.Tx, id string, ops []GroupOp, opts []WriteOption) (int64, error) {
+func (s *sqlStore) patchGroupTx(ctx context.Context, tx *conn, id string, ops []GroupOp, opts []WriteOption) (int64, error) {
 	o := collectWriteOptions(opts)
 	seq, g, err := s.loadGroup(ctx, tx, id, true)
 	if err != nil {
@@ -160,7 +160,7 @@ func (s *sqlStore) patchGroupTx(ctx context.Context, tx *sql.Tx, id string, ops 
 }
 
 // applyGroupOp applies one operation and returns how many rows it changed.
-func (s *sqlStore) applyGroupOp(ctx context.Context, tx *sql.Tx, seq int64, g *Group, op GroupOp) (int64, error) {
+func (s *sqlStore) applyGroupOp(ctx context.Context, tx *conn, seq int64, g *Group, op GroupOp) (int64, error) {
 	switch op.Kind {
 	case OpAddMembers:
 		return s.addMembers(ctx, tx, seq, g.ID, op.Members)
@@ -206,7 +206,7 @@ func (s *sqlStore) applyGroupOp(ctx context.Context, tx *sql.Tx, seq int64, g *G
 
 // renameGroup changes a group's displayName. A command-hierarchy group keeps its name, since
 // the name is what protects it.
-func (s *sqlStore) renameGroup(ctx context.Context, tx *sql.Tx, seq int64, g *Group, name string) (int64, error) {
+func (s *sqlStore) renameGroup(ctx context.Context, tx *conn, seq int64, g *Group, name string) (int64, error) {
 	if name == g.DisplayName {
 		return 0, nil
 	}
@@ -226,7 +226,7 @@ func (s *sqlStore) renameGroup(ctx context.Context, tx *sql.Tx, seq int64, g *Gr
 	return n, nil
 }
 
-func (s *sqlStore) execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+func (s *sqlStore) execCount(ctx context.Context, tx *conn, query string, args ...any) (int64, error) {
 	res, err := tx.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return 0, fmt.Errorf("update members: %w", err)
@@ -252,7 +252,7 @@ func dedupe(ids []string) []string {
 
 // addMembers adds users or groups by id; every id must name one (KindInvalidValue naming
 // the first that does not). Members already present stay as they are.
-func (s *sqlStore) addMembers(ctx context.Context, tx *sql.Tx, seq int64, groupID string, ids []string) (int64, error) {
+func (s *sqlStore) addMembers(ctx context.Context, tx *conn, seq int64, groupID string, ids []string) (int64, error) {
 	ids = dedupe(ids)
 	if len(ids) == 0 {
 		return 0, nil
@@ -299,7 +299,7 @@ func (s *sqlStore) addMembers(ctx context.Context, tx *sql.Tx, seq int64, groupI
 // DeleteGroup implements Store.
 func (s *sqlStore) DeleteGroup(ctx context.Context, id string, opts ...WriteOption) error {
 	o := collectWriteOptions(opts)
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *conn) error {
 		seq, g, err := s.loadGroup(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -329,7 +329,7 @@ func (s *sqlStore) seedUserGroups(ctx context.Context) error {
 			continue
 		}
 		now := formatTime(s.stamp())
-		_, err := s.writer.ExecContext(ctx, s.q(`INSERT INTO groups
+		_, err := s.wr.ExecContext(ctx, s.q(`INSERT INTO groups
 			(id, display_name, display_name_ci, created, last_modified, version)
 			VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING`),
 			newID(), name, strings.ToLower(name), now, now)

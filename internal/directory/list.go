@@ -36,7 +36,7 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 	var seqs []int64
 	if count > 0 {
 		query, qargs := s.userPageQuery(q, where, args, order, start, count)
-		rows, err := s.reader.QueryContext(ctx, s.q(query), qargs...)
+		rows, err := s.rd.QueryContext(ctx, s.q(query), qargs...)
 		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
@@ -113,7 +113,7 @@ func (s *sqlStore) total(
 		return s.counter(ctx, counter)
 	}
 	var n int64
-	if err := s.reader.QueryRowContext(ctx, s.q(countSQL+where), args...).Scan(&n); err != nil {
+	if err := s.rd.QueryRowContext(ctx, s.q(countSQL+where), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", counter, err)
 	}
 	return int(n), nil
@@ -127,7 +127,7 @@ func (s *sqlStore) attachGroups(ctx context.Context, users []User) error {
 		ids[i] = users[i].ID
 		index[users[i].ID] = i
 	}
-	rows, err := s.reader.QueryContext(ctx, s.q(`SELECT m.member_id, g.id, g.display_name FROM group_members m
+	rows, err := s.rd.QueryContext(ctx, s.q(`SELECT m.member_id, g.id, g.display_name FROM group_members m
 		JOIN groups g ON g.seq = m.group_seq WHERE `+s.d.inList("m.member_id")+` ORDER BY g.display_name_ci, g.seq`),
 		s.d.listArg(ids))
 	if err != nil {
@@ -188,7 +188,7 @@ func (s *sqlStore) ListGroups(ctx context.Context, q Query) (*Page[Group], error
 	var seqs []int64
 	if count > 0 {
 		query := selectGroup + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-		rows, err := s.reader.QueryContext(ctx, s.q(query), append(append([]any(nil), args...), count, start-1)...)
+		rows, err := s.rd.QueryContext(ctx, s.q(query), append(append([]any(nil), args...), count, start-1)...)
 		if err != nil {
 			return nil, fmt.Errorf("list groups: %w", err)
 		}
@@ -200,7 +200,7 @@ func (s *sqlStore) ListGroups(ctx context.Context, q Query) (*Page[Group], error
 		return nil, err
 	}
 	if q.WithMembers && len(seqs) > 0 {
-		if err := s.attachMembers(ctx, s.reader, seqs, page.Resources); err != nil {
+		if err := s.attachMembers(ctx, s.rd, seqs, page.Resources); err != nil {
 			return nil, err
 		}
 	}

@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -56,16 +55,16 @@ func (s *sqlStore) migrate(ctx context.Context, dir, lock string) error {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
-		if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.applyMigration(ctx, tx, m, lock) }); err != nil {
+		if err := s.inTx(ctx, func(tx *conn) error { return s.applyMigration(ctx, tx, m, lock) }); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-func (s *sqlStore) applyMigration(ctx context.Context, tx *sql.Tx, m migration, lock string) error {
+func (s *sqlStore) applyMigration(ctx context.Context, tx *conn, m migration, lock string) error {
 	if lock != "" {
-		if _, err := tx.ExecContext(ctx, lock); err != nil {
+		if err := tx.execScript(ctx, lock); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
 	}
@@ -77,7 +76,7 @@ func (s *sqlStore) applyMigration(ctx context.Context, tx *sql.Tx, m migration, 
 	if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if err := tx.execScript(ctx, m.sql); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, s.q("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),

@@ -39,6 +39,7 @@ func openPostgres(ctx context.Context, databaseURL string, rules Rules, o option
 		now:    o.now,
 		log:    o.logger,
 	}
+	s.init()
 	if err := s.start(ctx, "postgres", migrationLock); err != nil {
 		_ = s.Close()
 		return nil, err

@@ -73,6 +73,7 @@ func openSQLite(ctx context.Context, path string, rules Rules, o options) (Store
 		now:    o.now,
 		log:    o.logger,
 	}
+	s.init()
 	if err := s.start(ctx, "sqlite", ""); err != nil {
 		_ = s.Close()
 		return nil, err

@@ -48,8 +48,21 @@ type sqlStore struct {
 	now    func() time.Time
 	log    *slog.Logger
 
+	// rd and wr run statements on the pools through the prepared-statement caches.
+	rd, wr                   *conn
+	readerStmts, writerStmts stmtCache
+
 	rewritten sync.Map // SQL with ? -> SQL with $n
 	cursors   pageCursors
+}
+
+// init sets up what every store needs besides its pools.
+func (s *sqlStore) init() {
+	s.rd = &conn{s: s, db: s.reader, stmts: &s.readerStmts}
+	s.wr = &conn{s: s, db: s.writer, stmts: &s.writerStmts}
+	if s.reader == s.writer {
+		s.rd.stmts = &s.writerStmts
+	}
 }
 
 // q returns query in the dialect's placeholder style.
@@ -77,12 +90,12 @@ func (s *sqlStore) q(query string) string {
 }
 
 // inTx runs fn in a write transaction and commits it.
-func (s *sqlStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *sqlStore) inTx(ctx context.Context, fn func(tx *conn) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&conn{s: s, db: s.writer, tx: tx, stmts: &s.writerStmts}); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
 		}
@@ -142,7 +155,7 @@ func (s *sqlStore) Close() error {
 
 // Counts implements Store.
 func (s *sqlStore) Counts(ctx context.Context) (Counts, error) {
-	rows, err := s.reader.QueryContext(ctx, "SELECT name, value FROM counters")
+	rows, err := s.rd.QueryContext(ctx, "SELECT name, value FROM counters")
 	if err != nil {
 		return Counts{}, fmt.Errorf("read counters: %w", err)
 	}
@@ -172,7 +185,7 @@ func (s *sqlStore) Counts(ctx context.Context) (Counts, error) {
 // counter reads one counter.
 func (s *sqlStore) counter(ctx context.Context, name string) (int, error) {
 	var v int64
-	if err := s.reader.QueryRowContext(ctx, s.q("SELECT value FROM counters WHERE name = ?"), name).Scan(&v); err != nil {
+	if err := s.rd.QueryRowContext(ctx, s.q("SELECT value FROM counters WHERE name = ?"), name).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read counter %s: %w", name, err)
 	}
 	return int(v), nil

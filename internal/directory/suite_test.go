@@ -68,36 +68,50 @@ func quiet(opts []Option) []Option {
 
 var pgDatabases atomic.Int64
 
-// openTestPostgres creates a database of its own for the test and drops it afterwards.
-func openTestPostgres(t testing.TB, rules Rules, opts ...Option) Store {
-	t.Helper()
+// createPostgresDB creates a database of its own on the server PostgresURLEnv names and
+// returns its URL and a function that drops it.
+func createPostgresDB() (string, func(), error) {
 	base := os.Getenv(PostgresURLEnv)
 	if base == "" {
-		t.Fatalf("%s is not set", PostgresURLEnv)
+		return "", nil, fmt.Errorf("%s is not set", PostgresURLEnv)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("parse %s: %w", PostgresURLEnv, err)
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
-		t.Fatalf("open postgres: %v", err)
+		return "", nil, fmt.Errorf("open postgres: %w", err)
 	}
 	name := fmt.Sprintf("scim_t%d_%d", os.Getpid(), pgDatabases.Add(1))
 	ctx := context.Background()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		_ = admin.Close()
-		t.Fatalf("create database: %v", err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresURLEnv, err)
+		return "", nil, fmt.Errorf("create database: %w", err)
 	}
 	u.Path = "/" + name
-	st, err := Open(ctx, u.String(), rules, quiet(opts)...)
+	drop := func() {
+		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_ = admin.Close()
+	}
+	return u.String(), drop, nil
+}
+
+// openTestPostgres opens a store in a database of its own, dropped after the test.
+func openTestPostgres(t testing.TB, rules Rules, opts ...Option) Store {
+	t.Helper()
+	dbURL, drop, err := createPostgresDB()
 	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(context.Background(), dbURL, rules, quiet(opts)...)
+	if err != nil {
+		drop()
 		t.Fatalf("open postgres store: %v", err)
 	}
 	t.Cleanup(func() {
 		_ = st.Close()
-		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		_ = admin.Close()
+		drop()
 	})
 	return st
 }

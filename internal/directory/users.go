@@ -92,7 +92,7 @@ func scanUser(r rowScanner) (int64, *User, string, error) {
 // CreateUser implements Store.
 func (s *sqlStore) CreateUser(ctx context.Context, u User) (*User, error) {
 	var out *User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *conn) error {
 		var err error
 		out, err = s.createUserTx(ctx, tx, u)
 		return err
@@ -104,7 +104,7 @@ func (s *sqlStore) CreateUser(ctx context.Context, u User) (*User, error) {
 }
 
 // createUserTx is CreateUser inside a transaction.
-func (s *sqlStore) createUserTx(ctx context.Context, tx *sql.Tx, u User) (*User, error) {
+func (s *sqlStore) createUserTx(ctx context.Context, tx *conn, u User) (*User, error) {
 	u.ID = newID()
 	u.Groups = nil
 	if err := s.rules.applyUserRules(&u, nil); err != nil {
@@ -141,11 +141,11 @@ func (s *sqlStore) createUserTx(ctx context.Context, tx *sql.Tx, u User) (*User,
 
 // GetUser implements Store.
 func (s *sqlStore) GetUser(ctx context.Context, id string) (*User, error) {
-	_, u, _, err := s.loadUser(ctx, s.reader, id, false)
+	_, u, _, err := s.loadUser(ctx, s.rd, id, false)
 	if err != nil {
 		return nil, err
 	}
-	if u.Groups, err = s.userGroups(ctx, s.reader, id); err != nil {
+	if u.Groups, err = s.userGroups(ctx, s.rd, id); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -192,7 +192,7 @@ func (s *sqlStore) PatchUser(
 ) (*User, error) {
 	o := collectWriteOptions(opts)
 	var out *User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *conn) error {
 		seq, old, oldDoc, err := s.loadUser(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -219,7 +219,7 @@ func (s *sqlStore) PatchUser(
 }
 
 // updateUser writes next over old, unless nothing changed, and returns the stored user.
-func (s *sqlStore) updateUser(ctx context.Context, tx *sql.Tx, seq int64, old *User, oldDoc string, next *User) (*User, error) {
+func (s *sqlStore) updateUser(ctx context.Context, tx *conn, seq int64, old *User, oldDoc string, next *User) (*User, error) {
 	groupSeq, err := s.resolveUserGroup(ctx, tx, next)
 	if err != nil {
 		return nil, err
@@ -252,7 +252,7 @@ func (s *sqlStore) updateUser(ctx context.Context, tx *sql.Tx, seq int64, old *U
 }
 
 // moveUserGroup follows a change of userGroupName: out of the old group, into the new one.
-func (s *sqlStore) moveUserGroup(ctx context.Context, tx *sql.Tx, old, next *User, newSeq int64) error {
+func (s *sqlStore) moveUserGroup(ctx context.Context, tx *conn, old, next *User, newSeq int64) error {
 	if strings.EqualFold(old.Extension.UserGroupName, next.Extension.UserGroupName) {
 		return nil
 	}
@@ -278,7 +278,7 @@ func (s *sqlStore) moveUserGroup(ctx context.Context, tx *sql.Tx, old, next *Use
 
 // resolveUserGroup checks that userGroupName names a group, gives it the group's spelling and
 // returns the group's seq (0 when the user names none).
-func (s *sqlStore) resolveUserGroup(ctx context.Context, tx *sql.Tx, u *User) (int64, error) {
+func (s *sqlStore) resolveUserGroup(ctx context.Context, tx *conn, u *User) (int64, error) {
 	name := u.Extension.UserGroupName
 	if name == "" {
 		return 0, nil
@@ -299,7 +299,7 @@ func (s *sqlStore) resolveUserGroup(ctx context.Context, tx *sql.Tx, u *User) (i
 }
 
 // joinGroup adds a user to a group, if not there yet, and bumps the group's version.
-func (s *sqlStore) joinGroup(ctx context.Context, tx *sql.Tx, groupSeq int64, userID string) error {
+func (s *sqlStore) joinGroup(ctx context.Context, tx *conn, groupSeq int64, userID string) error {
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO group_members (group_seq, member_id, member_type)
 		VALUES (?, ?, ?) ON CONFLICT DO NOTHING`), groupSeq, userID, string(MemberUser))
 	if err != nil {
@@ -309,7 +309,7 @@ func (s *sqlStore) joinGroup(ctx context.Context, tx *sql.Tx, groupSeq int64, us
 }
 
 // leaveGroup removes a user from a group and bumps the group's version.
-func (s *sqlStore) leaveGroup(ctx context.Context, tx *sql.Tx, groupSeq int64, userID string) error {
+func (s *sqlStore) leaveGroup(ctx context.Context, tx *conn, groupSeq int64, userID string) error {
 	res, err := tx.ExecContext(ctx, s.q("DELETE FROM group_members WHERE group_seq = ? AND member_id = ?"),
 		groupSeq, userID)
 	if err != nil {
@@ -319,7 +319,7 @@ func (s *sqlStore) leaveGroup(ctx context.Context, tx *sql.Tx, groupSeq int64, u
 }
 
 // touchGroupIf bumps a group's version and lastModified when res changed rows.
-func (s *sqlStore) touchGroupIf(ctx context.Context, tx *sql.Tx, groupSeq int64, res sql.Result) error {
+func (s *sqlStore) touchGroupIf(ctx context.Context, tx *conn, groupSeq int64, res sql.Result) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("rows affected: %w", err)
@@ -330,7 +330,7 @@ func (s *sqlStore) touchGroupIf(ctx context.Context, tx *sql.Tx, groupSeq int64,
 	return s.touchGroup(ctx, tx, groupSeq)
 }
 
-func (s *sqlStore) touchGroup(ctx context.Context, tx *sql.Tx, groupSeq int64) error {
+func (s *sqlStore) touchGroup(ctx context.Context, tx *conn, groupSeq int64) error {
 	_, err := tx.ExecContext(ctx, s.q("UPDATE groups SET version = version + 1, last_modified = ? WHERE seq = ?"),
 		formatTime(s.stamp()), groupSeq)
 	if err != nil {
@@ -340,7 +340,7 @@ func (s *sqlStore) touchGroup(ctx context.Context, tx *sql.Tx, groupSeq int64) e
 }
 
 // writeEmails stores a user's emails in the table filters use.
-func (s *sqlStore) writeEmails(ctx context.Context, tx *sql.Tx, seq int64, emails []Email, replace bool) error {
+func (s *sqlStore) writeEmails(ctx context.Context, tx *conn, seq int64, emails []Email, replace bool) error {
 	if replace {
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM user_emails WHERE user_seq = ?"), seq); err != nil {
 			return fmt.Errorf("delete emails: %w", err)
