@@ -2,8 +2,10 @@ package install
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -233,4 +235,53 @@ func managerArgs(dep *unstructured.Unstructured) []string {
 		}
 	}
 	return args
+}
+
+// TestChart_OptionalObjectsFollowTheirSwitches checks that the ServiceMonitor and the
+// NetworkPolicy appear only when enabled, and that the manager's ClusterRole carries exactly
+// the rules controller-gen generated.
+func TestChart_OptionalObjectsFollowTheirSwitches(t *testing.T) {
+	helm := tool(t, "helm")
+	plain := decodeObjects(t, run(t, nil, helm, "template", "x", chartDir))
+	for _, kind := range []string{"ServiceMonitor", "NetworkPolicy"} {
+		if findObject(plain, kind, "") != nil {
+			t.Errorf("%s rendered with the default values", kind)
+		}
+	}
+	var role *unstructured.Unstructured
+	for _, obj := range plain {
+		if obj.GetKind() == "ClusterRole" && obj.GetName() == "x-scim-operator-manager" {
+			role = obj
+		}
+	}
+	generated := decodeObjects(t, mustRead(t, filepath.Join(repoRoot(t), "config", "rbac", "role.yaml")))
+	if role == nil || len(generated) != 1 {
+		t.Fatalf("manager ClusterRole rendered: %v; generated role documents: %d", role != nil, len(generated))
+	}
+	if got, want := role.Object["rules"], generated[0].Object["rules"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("the chart's manager rules differ from config/rbac/role.yaml:\n got %v\nwant %v", got, want)
+	}
+
+	enabled := decodeObjects(t, run(t, nil, helm, "template", "x", chartDir,
+		"--set", "metrics.serviceMonitor.enabled=true,networkPolicy.enabled=true,metrics.port=9443"))
+	if findObject(enabled, "ServiceMonitor", "") == nil {
+		t.Error("no ServiceMonitor with metrics.serviceMonitor.enabled=true")
+	}
+	np := findObject(enabled, "NetworkPolicy", "")
+	if np == nil {
+		t.Fatal("no NetworkPolicy with networkPolicy.enabled=true")
+	}
+	ingress, _, _ := unstructured.NestedSlice(np.Object, "spec", "ingress")
+	if len(ingress) != 1 || !strings.Contains(fmt.Sprint(ingress[0]), "port:9443") {
+		t.Errorf("NetworkPolicy ingress %v: want one rule for the metrics port 9443", ingress)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
