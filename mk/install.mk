@@ -5,8 +5,8 @@
 
 HELM ?= $(LOCALBIN)/helm
 HELM_VERSION ?= v4.3.2
-# The Makefile pins kustomize too; the install path is tested with v5.8.2 (v5.8.3 needs Go 1.27),
-# so that pin is raised here.
+# The install tests use kustomize v5.8.2 (v5.8.3 needs Go 1.27); this wins over the Makefile's
+# KUSTOMIZE_VERSION ?= default, so the two cannot disagree.
 KUSTOMIZE_VERSION := v5.8.2
 
 .PHONY: helm
