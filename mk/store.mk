@@ -1,0 +1,22 @@
+##@ Directory store and filter grammar
+
+STORE_PKGS := ./internal/filter/... ./internal/directory/...
+FUZZTIME ?= 10s
+
+.PHONY: test-store
+test-store: ## Test the filter parsers and the directory store (PostgreSQL too when SCIM_TEST_POSTGRES_URL is set).
+	go test $(STORE_PKGS)
+
+.PHONY: test-store-pg
+test-store-pg: ## Test the directory against SQLite and a throwaway PostgreSQL 15 started by hack/postgres.sh.
+	hack/postgres.sh run -- go test -count=1 $(STORE_PKGS)
+
+.PHONY: fuzz-store
+fuzz-store: ## Fuzz the filter and PATCH path parsers briefly (FUZZTIME each), from testdata/fuzz seeds.
+	go test ./internal/filter -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	go test ./internal/filter -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME)
+
+.PHONY: bench-store
+bench-store: ## Go benchmarks of the directory: lookup at 1k/100k users, create vs raw insert, paging vs one read.
+	go test ./internal/directory -run '^$$' -bench 'Lookup|Create|Raw' -benchtime 2000x -timeout 60m
+	go test ./internal/directory -run '^$$' -bench 'ReadAllUsers' -benchtime 3x -timeout 60m
