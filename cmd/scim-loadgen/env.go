@@ -198,3 +198,17 @@ func machine() string {
 	return fmt.Sprintf("%s, %d logical CPUs (GOMAXPROCS %d), %s RAM, Linux %s, %s %s/%s",
 		cpu, runtime.NumCPU(), runtime.GOMAXPROCS(0), mem, kernel, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
+
+// loadAverage is the host's 1, 5 and 15 minute load average, to show how busy the machine
+// was with other work during the run.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

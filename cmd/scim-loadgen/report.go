@@ -72,7 +72,8 @@ func (r *results) markdown() string {
 		r.opts.concurrency,
 		r.opts.duration,
 	)
-	w("- The load generator, the server and its database share the machine's CPUs.")
+	w("- The load generator, the server and its database share the machine's CPUs. Load average")
+	w("  (1/5/15 min) before the run: %s; after: %s.", r.loadBefore, r.loadAfter)
 	w("")
 	w("## Targets")
 	w("")

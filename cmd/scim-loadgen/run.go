@@ -36,6 +36,8 @@ type results struct {
 	rawInsert   float64
 	rawInserted int
 	peakRSS     int64
+	loadBefore  string
+	loadAfter   string
 }
 
 func userName(n int) string { return fmt.Sprintf("officer%07d@agency.example", n) }
@@ -63,7 +65,9 @@ func userBody(n int, active bool, rank string) string {
 }
 
 func run(ctx context.Context, o options) (*results, error) {
-	res := &results{opts: o, machine: machine(), started: time.Now().UTC(), mix: map[string]stats{}}
+	res := &results{opts: o, machine: machine(), started: time.Now().UTC(), mix: map[string]stats{},
+		loadBefore: loadAverage()}
+	defer func() { res.loadAfter = loadAverage() }()
 	dir := o.workdir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "scim-loadgen")
