@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"maps"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -57,6 +58,7 @@ func NewMonitor(reg prometheus.Registerer) (*Monitor, error) {
 }
 
 func (m *Monitor) observe(resource, method string, status int, d time.Duration) {
+	method = methodLabel(method)
 	m.requests.WithLabelValues(resource, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(resource, method).Observe(d.Seconds())
 	if status >= 500 {
@@ -108,4 +110,14 @@ func (m *Monitor) Report(ctx context.Context, agencyID string, counter Counter) 
 		r.Rejections = maps.Clone(m.latest)
 	}
 	return r, err
+}
+
+// methodLabel bounds the method label to the methods the API knows, so a client cannot grow
+// the metrics with made-up methods.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead:
+		return m
+	}
+	return "other"
 }
