@@ -183,7 +183,8 @@ func BenchmarkReadAllUsers(b *testing.B) {
 		})
 		if s := st.(*sqlStore); s.d.keysetPaging {
 			b.Run(be.name+"/pages-of-100-offset-only", func(b *testing.B) {
-				noCursor := &sqlStore{d: s.d, writer: s.writer, reader: s.reader, rules: s.rules, now: s.now, log: s.log}
+				noCursor := &sqlStore{d: s.d, writer: s.writer, reader: s.reader, rules: s.rules, now: s.now,
+					log: s.log}
 				noCursor.init()
 				noCursor.d.keysetPaging = false
 				for b.Loop() {

@@ -134,14 +134,21 @@ func (s *sqlStore) PatchGroup(ctx context.Context, id string, ops []GroupOp, opt
 }
 
 // patchGroupTx applies ops to a group and bumps its version once if anything changed.
-func (s *sqlStore) patchGroupTx(ctx context.Context, tx *conn, id string, ops []GroupOp, opts []WriteOption) (int64, error) {
+func (s *sqlStore) patchGroupTx(
+	ctx context.Context,
+	tx *conn,
+	id string,
+	ops []GroupOp,
+	opts []WriteOption,
+) (int64, error) {
 	o := collectWriteOptions(opts)
 	seq, g, err := s.loadGroup(ctx, tx, id, true)
 	if err != nil {
 		return 0, err
 	}
 	if o.ifVersion != 0 && o.ifVersion != g.Meta.Version {
-		return 0, errorf(KindPreconditionFailed, "", "group %s is at version %d, not %d", id, g.Meta.Version, o.ifVersion)
+		return 0, errorf(KindPreconditionFailed, "", "group %s is at version %d, not %d",
+			id, g.Meta.Version, o.ifVersion)
 	}
 	changed := false
 	for _, op := range ops {
@@ -305,13 +312,15 @@ func (s *sqlStore) DeleteGroup(ctx context.Context, id string, opts ...WriteOpti
 			return err
 		}
 		if o.ifVersion != 0 && o.ifVersion != g.Meta.Version {
-			return errorf(KindPreconditionFailed, "", "group %s is at version %d, not %d", id, g.Meta.Version, o.ifVersion)
+			return errorf(KindPreconditionFailed, "", "group %s is at version %d, not %d",
+				id, g.Meta.Version, o.ifVersion)
 		}
 		if s.rules.commandHierarchy[strings.ToLower(g.DisplayName)] {
 			return errorf(KindConflict, "", "group %q is in the agency's command hierarchy and cannot be deleted",
 				g.DisplayName)
 		}
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM group_members WHERE group_seq = ? OR member_id = ?"), seq, id); err != nil {
+		_, err = tx.ExecContext(ctx, "DELETE FROM group_members WHERE group_seq = ? OR member_id = ?", seq, id)
+		if err != nil {
 			return fmt.Errorf("delete group members: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM groups WHERE seq = ?"), seq); err != nil {

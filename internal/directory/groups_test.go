@@ -73,15 +73,18 @@ func TestGroups_MembershipByEveryPatchForm(t *testing.T) {
 			want        []string
 			wantVersion int64
 		}{
-			{name: "add", ops: []GroupOp{{Kind: OpAddMembers, Members: []string{a, b}}}, want: sorted(a, b), wantVersion: 2},
+			{name: "add", ops: []GroupOp{{Kind: OpAddMembers, Members: []string{a, b}}},
+				want: sorted(a, b), wantVersion: 2},
 			{name: "add again changes nothing", ops: []GroupOp{{Kind: OpAddMembers, Members: []string{a}}},
 				want: sorted(a, b), wantVersion: 2},
 			{name: "remove by value filter", ops: []GroupOp{{Kind: OpRemoveMembersMatching,
 				Filter: mustParse(t, `value eq "`+a+`"`)}}, want: sorted(b), wantVersion: 3},
 			{name: "replace", ops: []GroupOp{{Kind: OpReplaceMembers, Members: []string{a, c}}},
 				want: sorted(a, c), wantVersion: 4},
-			{name: "remove by id", ops: []GroupOp{{Kind: OpRemoveMembers, Members: []string{c}}}, want: sorted(a), wantVersion: 5},
-			{name: "replace with an empty list", ops: []GroupOp{{Kind: OpReplaceMembers}}, want: []string{}, wantVersion: 6},
+			{name: "remove by id", ops: []GroupOp{{Kind: OpRemoveMembers, Members: []string{c}}},
+				want: sorted(a), wantVersion: 5},
+			{name: "replace with an empty list", ops: []GroupOp{{Kind: OpReplaceMembers}},
+				want: []string{}, wantVersion: 6},
 			{name: "path-less replace carrying id and displayName", ops: []GroupOp{
 				{Kind: OpSetDisplayName, Value: "Detectives Unit"}, {Kind: OpAddMembers, Members: []string{b, c}},
 				{Kind: OpRemoveAllMembers}, {Kind: OpAddMembers, Members: []string{c}},
@@ -116,9 +119,9 @@ func TestGroups_MembershipByEveryPatchForm(t *testing.T) {
 			{Kind: OpAddMembers, Members: []string{a}},
 			{Kind: OpAddMembers, Members: []string{"not-a-member-id"}},
 		})
-		e := wantKind(t, err, KindInvalidValue, "members")
-		if want := "not-a-member-id"; !strings.Contains(e.Detail, want) {
-			t.Errorf("detail %q does not name %q", e.Detail, want)
+		detail := wantKind(t, err, KindInvalidValue, "members")
+		if want := "not-a-member-id"; !strings.Contains(detail, want) {
+			t.Errorf("detail %q does not name %q", detail, want)
 		}
 		read, _ = st.GetGroup(t.Context(), g.ID, true)
 		if got := memberValues(read); !slices.Equal(got, sorted(c)) {

@@ -44,7 +44,8 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 			return nil, err
 		}
 	}
-	if page.Total, err = s.total(ctx, "users", len(seqs), start, count, where, args, "SELECT count(*) FROM users u"); err != nil {
+	page.Total, err = s.total(ctx, "users", len(seqs), start, count, where, args, "SELECT count(*) FROM users u")
+	if err != nil {
 		return nil, err
 	}
 	if s.keyset(q) && len(seqs) > 0 {
@@ -150,7 +151,8 @@ func (s *sqlStore) attachGroups(ctx context.Context, users []User) error {
 	return nil
 }
 
-const selectGroup = "SELECT g.seq, g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version FROM groups g"
+const selectGroup = "SELECT g.seq, g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version" +
+	" FROM groups g"
 
 func scanGroup(r rowScanner) (int64, *Group, error) {
 	var (
@@ -196,7 +198,8 @@ func (s *sqlStore) ListGroups(ctx context.Context, q Query) (*Page[Group], error
 			return nil, err
 		}
 	}
-	if page.Total, err = s.total(ctx, "groups", len(seqs), start, count, where, args, "SELECT count(*) FROM groups g"); err != nil {
+	page.Total, err = s.total(ctx, "groups", len(seqs), start, count, where, args, "SELECT count(*) FROM groups g")
+	if err != nil {
 		return nil, err
 	}
 	if q.WithMembers && len(seqs) > 0 {

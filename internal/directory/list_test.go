@@ -176,7 +176,8 @@ func TestList_PagingIsStableAndCountZeroGivesOnlyTheTotal(t *testing.T) {
 		if err != nil || page.Total != 23 || page.Resources == nil || len(page.Resources) != 0 {
 			t.Fatalf("count=0: %+v %v", page, err)
 		}
-		page, err = st.ListUsers(t.Context(), Query{StartIndex: 100, Count: 10, Filter: mustParse(t, `userName sw "officer"`)})
+		past := Query{StartIndex: 100, Count: 10, Filter: mustParse(t, `userName sw "officer"`)}
+		page, err = st.ListUsers(t.Context(), past)
 		if err != nil || page.Total != 23 || len(page.Resources) != 0 {
 			t.Fatalf("past the end: %+v %v", page, err)
 		}

@@ -1,11 +1,12 @@
 package directory
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"fmt"
 	"io/fs"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -38,7 +39,7 @@ func loadMigrations(dir string) ([]migration, error) {
 		}
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	slices.SortFunc(out, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	return out, nil
 }
 

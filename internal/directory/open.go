@@ -44,10 +44,7 @@ func Open(ctx context.Context, databaseURL string, rules Rules, opts ...Option) 
 	}
 	switch {
 	case strings.HasPrefix(databaseURL, "sqlite:"):
-		path := strings.TrimPrefix(databaseURL, "sqlite:")
-		if strings.HasPrefix(path, "//") {
-			path = strings.TrimPrefix(path, "//")
-		}
+		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")
 		if path == "" {
 			return nil, fmt.Errorf("open directory: sqlite URL names no file")
 		}

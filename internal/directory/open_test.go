@@ -29,7 +29,8 @@ func TestOpen_ReopeningKeepsDataAndAppliesMigrationsOnce(t *testing.T) {
 		t.Fatalf("user lost on reopen: %v", err)
 	}
 	var applied int
-	if err := st.(*sqlStore).reader.QueryRowContext(t.Context(), "SELECT count(*) FROM schema_migrations").Scan(&applied); err != nil {
+	row := st.(*sqlStore).reader.QueryRowContext(t.Context(), "SELECT count(*) FROM schema_migrations")
+	if err := row.Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := loadMigrations("sqlite")

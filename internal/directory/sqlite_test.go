@@ -127,8 +127,10 @@ func TestSQLite_LookupsAreAnsweredFromIndexes(t *testing.T) {
 		{name: "id eq", filter: `id eq "x"`, wantIndex: "sqlite_autoindex_users_1"},
 		{name: "displayName eq", filter: `displayName eq "x"`, wantIndex: "users_display_name_ci"},
 		{name: "emails eq", filter: `emails.value eq "x"`, wantIndex: "user_emails_value_ci"},
-		{name: "emails value path", filter: `emails[type eq "work" and value eq "x"]`, wantIndex: "user_emails_value_ci"},
-		{name: "or of two indexed lookups", filter: `userName eq "x" or externalId eq "y"`, wantIndex: "users_external_id"},
+		{name: "emails value path", filter: `emails[type eq "work" and value eq "x"]`,
+			wantIndex: "user_emails_value_ci"},
+		{name: "or of two indexed lookups", filter: `userName eq "x" or externalId eq "y"`,
+			wantIndex: "users_external_id"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

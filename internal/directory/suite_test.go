@@ -43,7 +43,8 @@ func backends(t testing.TB) []backend {
 	bs := []backend{{name: "sqlite", open: openTestSQLite}}
 	if os.Getenv(PostgresURLEnv) == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must run the PostgreSQL suite (hack/postgres.sh run -- go test ...)", PostgresURLEnv)
+			t.Fatalf("%s is not set: CI must run the PostgreSQL suite (hack/postgres.sh run -- go test ...)",
+				PostgresURLEnv)
 		}
 		return bs
 	}
@@ -161,8 +162,9 @@ func mustCreateGroup(t testing.TB, st Store, g Group) *Group {
 	return got
 }
 
-// wantKind fails unless err is a directory error of kind and, when field is set, field.
-func wantKind(t testing.TB, err error, kind ErrorKind, field string) *Error {
+// wantKind fails unless err is a directory error of kind and, when field is set, field. It
+// returns the error's detail.
+func wantKind(t testing.TB, err error, kind ErrorKind, field string) string {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %s", kind)
@@ -174,7 +176,7 @@ func wantKind(t testing.TB, err error, kind ErrorKind, field string) *Error {
 	if field != "" && e.Field != field {
 		t.Fatalf("got field %q, want %q (error: %v)", e.Field, field, err)
 	}
-	return e
+	return e.Detail
 }
 
 // fixedClock is a clock tests move by hand.

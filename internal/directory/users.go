@@ -219,7 +219,14 @@ func (s *sqlStore) PatchUser(
 }
 
 // updateUser writes next over old, unless nothing changed, and returns the stored user.
-func (s *sqlStore) updateUser(ctx context.Context, tx *conn, seq int64, old *User, oldDoc string, next *User) (*User, error) {
+func (s *sqlStore) updateUser(
+	ctx context.Context,
+	tx *conn,
+	seq int64,
+	old *User,
+	oldDoc string,
+	next *User,
+) (*User, error) {
 	groupSeq, err := s.resolveUserGroup(ctx, tx, next)
 	if err != nil {
 		return nil, err
@@ -347,9 +354,9 @@ func (s *sqlStore) writeEmails(ctx context.Context, tx *conn, seq int64, emails 
 		}
 	}
 	for i, e := range emails {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO user_emails (user_seq, ord, value_ci, type_ci, display_ci, is_primary)
-			VALUES (?, ?, ?, ?, ?, ?)`), seq, i, strings.ToLower(e.Value), lowerNullable(e.Type),
-			lowerNullable(e.Display), boolInt(e.Primary))
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_emails
+			(user_seq, ord, value_ci, type_ci, display_ci, is_primary) VALUES (?, ?, ?, ?, ?, ?)`,
+			seq, i, strings.ToLower(e.Value), lowerNullable(e.Type), lowerNullable(e.Display), boolInt(e.Primary))
 		if err != nil {
 			return fmt.Errorf("insert email: %w", err)
 		}

@@ -212,9 +212,9 @@ func TestUsers_LookupValuesMustExistInTheAgency(t *testing.T) {
 				u.Extension = tc.ext
 				u.Extension.BadgeID = badge
 				_, err := st.CreateUser(t.Context(), u)
-				e := wantKind(t, err, KindInvalidValue, tc.wantField)
-				if !strings.Contains(e.Detail, tc.wantValue) {
-					t.Errorf("detail %q does not name the missing value %q", e.Detail, tc.wantValue)
+				detail := wantKind(t, err, KindInvalidValue, tc.wantField)
+				if !strings.Contains(detail, tc.wantValue) {
+					t.Errorf("detail %q does not name the missing value %q", detail, tc.wantValue)
 				}
 			})
 		}
@@ -345,7 +345,8 @@ func TestUsers_PatchIsAllOrNothing(t *testing.T) {
 		if err != nil || patched.ID != created.ID || patched.Active || len(patched.Emails) != 2 {
 			t.Fatalf("patch: %+v %v", patched, err)
 		}
-		page, err := st.ListUsers(t.Context(), Query{Filter: mustParse(t, `emails.value eq "SECOND@agency.example"`), Count: 10})
+		q := Query{Filter: mustParse(t, `emails.value eq "SECOND@agency.example"`), Count: 10}
+		page, err := st.ListUsers(t.Context(), q)
 		if err != nil || page.Total != 1 {
 			t.Fatalf("the patched email must be filterable: %+v %v", page, err)
 		}

@@ -327,7 +327,8 @@ func validName(s string) bool {
 		if i == 0 && !letter {
 			return false
 		}
-		if !letter && !(c >= '0' && c <= '9') && c != '-' && c != '_' {
+		digit := c >= '0' && c <= '9'
+		if !letter && !digit && c != '-' && c != '_' {
 			return false
 		}
 	}

@@ -1,7 +1,7 @@
 package filter
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -36,7 +36,7 @@ func newConfig(opts []Option) *config {
 	for _, o := range opts {
 		o(c)
 	}
-	sort.SliceStable(c.schemas, func(i, j int) bool { return len(c.schemas[i]) > len(c.schemas[j]) })
+	slices.SortStableFunc(c.schemas, func(a, b string) int { return len(b) - len(a) })
 	return c
 }
 
