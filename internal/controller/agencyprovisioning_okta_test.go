@@ -106,6 +106,8 @@ type envOptions struct {
 	concurrency int
 	apWorkers   int
 	reportPoll  time.Duration
+	// realReports reads the SCIM servers' reports over HTTP from the report-url annotation.
+	realReports bool
 }
 
 func newOktaEnv(t *testing.T, o envOptions) *oktaEnv {
@@ -177,6 +179,9 @@ func (e *oktaEnv) startManager(o envOptions) {
 	e.sync = &OktaSync{
 		Client: mgr.GetClient(), NewOrg: factory.NewOrg, Reports: e.reports,
 		ResyncPeriod: resync, ReportPollInterval: poll, RetryInterval: 300 * time.Millisecond,
+	}
+	if o.realReports {
+		e.sync.Reports = &HTTPReportReader{AllowAnnotation: true}
 	}
 	ap := &AgencyProvisioningReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), ScimServerImage: testImage, Okta: e.sync,
