@@ -32,89 +32,90 @@ const (
 // kwokNodeAnnotation marks the nodes kwok plays the kubelet for.
 const kwokNodeAnnotation = "kwok.x-k8s.io/node"
 
-// boot starts the components one after another, each once the previous one is ready.
-func (c *Cluster) boot(ctx context.Context, bins binaries, opts Options) error {
-	log := opts.Log
-	pkiDir := filepath.Join(c.state.Dir, "pki")
-	logDir := filepath.Join(c.state.Dir, "logs")
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", logDir, err)
+// layout is where one cluster's files and listeners are.
+type layout struct {
+	certs                                         *pki
+	logDir, stagesPath                            string
+	etcdURL, etcdPeerURL                          string
+	apiPort, controllerManagerPort, schedulerPort int
+}
+
+// prepare writes the certificates, the kubeconfig and kwok's stages, and picks the ports.
+func (c *Cluster) prepare() (*layout, error) {
+	l := &layout{logDir: filepath.Join(c.state.Dir, "logs"), stagesPath: filepath.Join(c.state.Dir, "kwok-stages.yaml")}
+	if err := os.MkdirAll(l.logDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", l.logDir, err)
 	}
-	certs, err := newPKI(pkiDir)
-	if err != nil {
-		return err
+	if err := os.WriteFile(l.stagesPath, stages, 0o600); err != nil {
+		return nil, fmt.Errorf("write the kwok stages: %w", err)
+	}
+	var err error
+	if l.certs, err = newPKI(filepath.Join(c.state.Dir, "pki")); err != nil {
+		return nil, err
 	}
 	ports, err := freePorts(5)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	etcdClient, etcdPeer, apiPort, kcmPort, schedPort := ports[0], ports[1], ports[2], ports[3], ports[4]
-	c.state.Server = "https://" + hostPort(apiPort)
+	l.etcdURL, l.etcdPeerURL = "http://"+hostPort(ports[0]), "http://"+hostPort(ports[1])
+	l.apiPort, l.controllerManagerPort, l.schedulerPort = ports[2], ports[3], ports[4]
+
+	c.state.Server = "https://" + hostPort(l.apiPort)
 	c.state.Kubeconfig = filepath.Join(c.state.Dir, "kubeconfig")
-	if err := writeKubeconfig(c.state.Kubeconfig, c.state.Server, certs); err != nil {
-		return err
+	if err := writeKubeconfig(c.state.Kubeconfig, c.state.Server, l.certs); err != nil {
+		return nil, err
 	}
 	if c.rest, err = clientcmd.BuildConfigFromFlags("", c.state.Kubeconfig); err != nil {
-		return fmt.Errorf("load %s: %w", c.state.Kubeconfig, err)
+		return nil, fmt.Errorf("load %s: %w", c.state.Kubeconfig, err)
 	}
-	probe, err := probeClient(certs)
+	return l, nil
+}
+
+// boot starts the components one after another, each once the previous one is ready.
+func (c *Cluster) boot(ctx context.Context, bins binaries, opts Options) error {
+	l, err := c.prepare()
 	if err != nil {
 		return err
 	}
-	start := func(name string, args []string) (*process, error) {
-		p, err := startProcess(name, bins[name], logDir, args, opts.Detach)
+	probe, err := probeClient(l.certs)
+	if err != nil {
+		return err
+	}
+	healthz := func(port int) func(*process) error {
+		return func(p *process) error { return waitHTTP(ctx, p, probe, "https://"+hostPort(port)+"/healthz") }
+	}
+	kubeconfig := c.state.Kubeconfig
+	steps := []struct {
+		name  string
+		args  []string
+		ready func(*process) error
+	}{
+		{etcd, etcdArgs(filepath.Join(c.state.Dir, "etcd"), l.etcdURL, l.etcdPeerURL), func(p *process) error {
+			return waitHTTP(ctx, p, &http.Client{Timeout: 2 * time.Second}, l.etcdURL+"/health")
+		}},
+		{kubeAPIServer, apiServerArgs(l.certs, l.etcdURL, l.apiPort), func(p *process) error {
+			return waitHTTP(ctx, p, probe, c.state.Server+"/readyz")
+		}},
+		{kubeControllerManager, controllerManagerArgs(l.certs, kubeconfig, l.controllerManagerPort),
+			healthz(l.controllerManagerPort)},
+		{kubeScheduler, schedulerArgs(l.certs, kubeconfig, l.schedulerPort), healthz(l.schedulerPort)},
+		{kwok, kwokArgs(kubeconfig, l.stagesPath), func(p *process) error { return c.createNodeAndWait(ctx, p) }},
+	}
+	for _, step := range steps {
+		p, err := startProcess(step.name, bins[step.name], l.logDir, step.args, opts.Detach)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.Processes = append(c.Processes, p)
-		log.Info("Started", "component", name, "pid", p.PID)
-		return p, c.saveState()
+		if err := c.saveState(); err != nil {
+			return err
+		}
+		if err := step.ready(p); err != nil {
+			return err
+		}
+		opts.Log.Info("Ready", "component", step.name, "pid", p.PID)
 	}
-
-	etcdURL := "http://" + hostPort(etcdClient)
-	p, err := start(etcd, etcdArgs(filepath.Join(c.state.Dir, "etcd"), etcdURL, "http://"+hostPort(etcdPeer)))
-	if err != nil {
-		return err
-	}
-	if err := waitHTTP(ctx, p, &http.Client{Timeout: 2 * time.Second}, etcdURL+"/health"); err != nil {
-		return err
-	}
-
-	p, err = start(kubeAPIServer, apiServerArgs(certs, etcdURL, apiPort))
-	if err != nil {
-		return err
-	}
-	if err := waitHTTP(ctx, p, probe, c.state.Server+"/readyz"); err != nil {
-		return err
-	}
-	log.Info("API server ready", "server", c.state.Server)
-
-	p, err = start(kubeControllerManager, controllerManagerArgs(certs, c.state.Kubeconfig, kcmPort))
-	if err != nil {
-		return err
-	}
-	if err := waitHTTP(ctx, p, probe, "https://"+hostPort(kcmPort)+"/healthz"); err != nil {
-		return err
-	}
-	p, err = start(kubeScheduler, schedulerArgs(certs, c.state.Kubeconfig, schedPort))
-	if err != nil {
-		return err
-	}
-	if err := waitHTTP(ctx, p, probe, "https://"+hostPort(schedPort)+"/healthz"); err != nil {
-		return err
-	}
-
-	stagesPath := filepath.Join(c.state.Dir, "kwok-stages.yaml")
-	if err := os.WriteFile(stagesPath, stages, 0o600); err != nil {
-		return fmt.Errorf("write the kwok stages: %w", err)
-	}
-	if p, err = start(kwok, kwokArgs(c.state.Kubeconfig, stagesPath)); err != nil {
-		return err
-	}
-	if err := c.createNodeAndWait(ctx, p); err != nil {
-		return err
-	}
-	log.Info("Local cluster ready", "kubeconfig", c.state.Kubeconfig)
+	opts.Log.Info("Local cluster ready", "server", c.state.Server, "kubeconfig", kubeconfig)
 	return nil
 }
 
