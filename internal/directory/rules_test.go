@@ -29,7 +29,8 @@ func TestRulesFromConfig_TakesTheAgencysLookupData(t *testing.T) {
 	u := oktaUser(1)
 	u.Extension.RankName = "Sergeant"
 	err := c.applyUserRules(&u, nil)
-	if detail := wantKind(t, err, KindInvalidValue, "urn:agency:ext:1.0:rankName"); !strings.Contains(detail, "Sergeant") {
+	detail := wantKind(t, err, KindInvalidValue, "urn:agency:ext:1.0:rankName")
+	if !strings.Contains(detail, "Sergeant") {
 		t.Fatalf("detail %q", detail)
 	}
 }
@@ -52,7 +53,7 @@ func TestPrefixUpperBound_BoundsEveryStringWithThePrefix(t *testing.T) {
 			if ok != tc.ok || got != tc.want {
 				t.Fatalf("prefixUpperBound(%q) = %q, %v; want %q, %v", tc.prefix, got, ok, tc.want, tc.ok)
 			}
-			if ok && !(tc.prefix+"\U0010FFFF" < got && tc.prefix < got) {
+			if ok && (got <= tc.prefix+"\U0010FFFF" || got <= tc.prefix) {
 				t.Fatalf("%q does not bound strings starting with %q", got, tc.prefix)
 			}
 		})
