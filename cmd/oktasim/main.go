@@ -48,7 +48,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	opts := []oktasim.Option{oktasim.WithLogger(logger), oktasim.WithOrgName(*org), oktasim.WithRateLimit(*rate)}
+	opts := []oktasim.Option{
+		oktasim.WithLogger(logger),
+		oktasim.WithOrgName(*org),
+		oktasim.WithRateLimit(*rate),
+	}
 	if *token != "" {
 		opts = append(opts, oktasim.WithAPIToken(*token))
 	}

@@ -17,7 +17,9 @@ func TestRun_PrintsURLFirstAndServesUntilCancelled(t *testing.T) {
 		args      []string
 		wantToken bool
 	}{
-		{name: "given token", args: []string{"--listen", "127.0.0.1:0", "--api-token", "tok-123", "--roster", "../../testdata/roster.json"}},
+		{name: "given token", args: []string{
+			"--listen", "127.0.0.1:0", "--api-token", "tok-123", "--roster", "../../testdata/roster.json",
+		}},
 		{name: "random token printed second", args: []string{"--listen", "127.0.0.1:0"}, wantToken: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

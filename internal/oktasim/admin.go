@@ -365,7 +365,12 @@ func (s *Sim) adminProvisioning(r *http.Request) (int, any, error) {
 		if errors.As(err, &apiErr) {
 			return 0, nil, err
 		}
-		return 0, nil, newAPIError(http.StatusBadGateway, CodeValidation, "Provisioning could not be switched on", err.Error())
+		return 0, nil, newAPIError(
+			http.StatusBadGateway,
+			CodeValidation,
+			"Provisioning could not be switched on",
+			err.Error(),
+		)
 	}
 	return http.StatusOK, s.ProvisioningOf(id), nil
 }
@@ -375,7 +380,10 @@ func (s *Sim) adminGetProvisioning(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"provisioning": s.ProvisioningOf(id), "progress": s.Progress(id)}, nil
+	return http.StatusOK, map[string]any{
+		"provisioning": s.ProvisioningOf(id),
+		"progress":     s.Progress(id),
+	}, nil
 }
 
 func (s *Sim) adminSync(r *http.Request) (int, any, error) {
@@ -439,7 +447,12 @@ func (s *Sim) adminWait(r *http.Request) (int, any, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	if err := s.WaitIdle(ctx); err != nil {
-		return 0, nil, newAPIError(http.StatusGatewayTimeout, CodeServerError, "The provisioning queue is still busy", err.Error())
+		return 0, nil, newAPIError(
+			http.StatusGatewayTimeout,
+			CodeServerError,
+			"The provisioning queue is still busy",
+			err.Error(),
+		)
 	}
 	return http.StatusOK, s.Progress(""), nil
 }
@@ -488,16 +501,30 @@ type ServiceApp struct {
 
 // CreateServiceApp registers a service app with the public key and grants it Okta API
 // scopes, the console steps behind the SDK's PrivateKey mode.
-func (s *Sim) CreateServiceApp(label string, pub *rsa.PublicKey, kid string, scopes []string) (ServiceApp, error) {
+func (s *Sim) CreateServiceApp(
+	label string,
+	pub *rsa.PublicKey,
+	kid string,
+	scopes []string,
+) (ServiceApp, error) {
 	key := publicJWK(kid, pub, "")
-	keyDoc := map[string]any{"kty": key.Kty, "alg": key.Alg, "kid": key.Kid, "use": key.Use, "e": key.E, "n": key.N}
+	keyDoc := map[string]any{
+		"kty": key.Kty,
+		"alg": key.Alg,
+		"kid": key.Kid,
+		"use": key.Use,
+		"e":   key.E,
+		"n":   key.N,
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	doc := map[string]any{"name": "oidc_client", "label": label, "signOnMode": signOnOIDC,
 		"settings": map[string]any{"oauthClient": map[string]any{
 			"application_type": "service", "grant_types": []any{"client_credentials"}, "response_types": []any{"token"},
 			"jwks": map[string]any{"keys": []any{keyDoc}}}},
-		"credentials": map[string]any{"oauthClient": map[string]any{"token_endpoint_auth_method": "private_key_jwt"}}}
+		"credentials": map[string]any{
+			"oauthClient": map[string]any{"token_endpoint_auth_method": "private_key_jwt"},
+		}}
 	if err := s.prepareOIDC(doc, nil); err != nil {
 		return ServiceApp{}, err
 	}

@@ -27,7 +27,6 @@ type app struct {
 	provisioning *Provisioning
 	pushMappings map[string]*pushMapping
 	grants       []*scopeGrant
-	publicKeys   map[string]any
 }
 
 func (a *app) id() string         { return strOf(a.doc["id"]) }
@@ -52,8 +51,14 @@ func (s *Sim) appRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/apps/{appId}", s.api("okta.apps.read", s.getApp))
 	mux.Handle("PUT /api/v1/apps/{appId}", s.api("okta.apps.manage", s.updateApp))
 	mux.Handle("DELETE /api/v1/apps/{appId}", s.api("okta.apps.manage", s.deleteApp))
-	mux.Handle("POST /api/v1/apps/{appId}/lifecycle/activate", s.api("okta.apps.manage", s.appLifecycle("ACTIVE")))
-	mux.Handle("POST /api/v1/apps/{appId}/lifecycle/deactivate", s.api("okta.apps.manage", s.appLifecycle("INACTIVE")))
+	mux.Handle(
+		"POST /api/v1/apps/{appId}/lifecycle/activate",
+		s.api("okta.apps.manage", s.appLifecycle("ACTIVE")),
+	)
+	mux.Handle(
+		"POST /api/v1/apps/{appId}/lifecycle/deactivate",
+		s.api("okta.apps.manage", s.appLifecycle("INACTIVE")),
+	)
 	s.secretRoutes(mux)
 	s.featureRoutes(mux)
 	s.assignmentRoutes(mux)
@@ -102,7 +107,8 @@ func (s *Sim) listApps(w http.ResponseWriter, r *http.Request) error {
 	s.mu.Lock()
 	var docs []map[string]any
 	for _, a := range s.appsInOrder() {
-		if q != "" && !strings.HasPrefix(strings.ToLower(a.label()), q) && !strings.HasPrefix(strings.ToLower(a.name()), q) {
+		if q != "" && !strings.HasPrefix(strings.ToLower(a.label()), q) &&
+			!strings.HasPrefix(strings.ToLower(a.name()), q) {
 			continue
 		}
 		if !appMatches(a, f) {
@@ -188,7 +194,10 @@ func (s *Sim) createApp(r *http.Request) (int, any, error) {
 		doc["status"] = "INACTIVE"
 	}
 	if _, ok := doc["visibility"]; !ok {
-		doc["visibility"] = map[string]any{"autoSubmitToolbar": false, "hide": map[string]any{"iOS": false, "web": false}}
+		doc["visibility"] = map[string]any{
+			"autoSubmitToolbar": false,
+			"hide":              map[string]any{"iOS": false, "web": false},
+		}
 	}
 	if _, ok := doc["accessibility"]; !ok {
 		doc["accessibility"] = map[string]any{"selfService": false}
@@ -197,9 +206,7 @@ func (s *Sim) createApp(r *http.Request) (int, any, error) {
 	a.doc = doc
 	a.order = s.nextOrder()
 	if a.signOnMode() == signOnOIDC {
-		if err := s.initOIDCSecrets(a); err != nil {
-			return 0, nil, err
-		}
+		s.initOIDCSecrets(a)
 	}
 	s.apps[a.id()] = a
 	s.createAppMappings(a)
@@ -282,72 +289,21 @@ func (s *Sim) prepareOIDC(doc map[string]any, old *app) error {
 	}
 	appType := strOf(oc["application_type"])
 	if !contains(knownAppTypes, appType) {
-		causes = append(causes, fmt.Sprintf("application_type: %q is not one of %s", appType, strings.Join(knownAppTypes, ", ")))
+		causes = append(causes, fmt.Sprintf("application_type: %q is not one of %s",
+			appType, strings.Join(knownAppTypes, ", ")))
 	}
 	grants := strList(oc["grant_types"])
 	if len(grants) == 0 {
 		grants = []string{"authorization_code"}
 		oc["grant_types"] = anyList(grants)
 	}
-	for _, g := range grants {
-		if !contains(knownGrants, g) {
-			causes = append(causes, fmt.Sprintf("grant_types: %q is not a valid grant type", g))
-		}
-	}
-	switch appType {
-	case "web":
-		if !contains(grants, "authorization_code") {
-			causes = append(causes, "grant_types: Web applications must include the authorization_code grant type")
-		}
-	case "service":
-		if len(grants) != 1 || grants[0] != "client_credentials" {
-			causes = append(causes, "grant_types: Service applications only support the client_credentials grant type")
-		}
-	}
-	if contains(grants, "refresh_token") && !contains(grants, "authorization_code") &&
-		!contains(grants, "password") && !contains(grants, "urn:ietf:params:oauth:grant-type:device_code") {
-		causes = append(causes, "grant_types: refresh_token requires authorization_code, password or device_code")
-	}
-	redirects := strList(oc["redirect_uris"])
-	if (contains(grants, "authorization_code") || contains(grants, "implicit")) && len(redirects) == 0 {
-		causes = append(causes, "redirect_uris: The field cannot be left blank when the authorization_code or implicit grant is used")
-	}
-	for _, u := range redirects {
-		if !strings.Contains(u, "://") {
-			causes = append(causes, fmt.Sprintf("redirect_uris: %q is not a valid URI", u))
-		}
-	}
-	responses := strList(oc["response_types"])
-	if len(responses) == 0 {
-		if contains(grants, "authorization_code") {
-			responses = []string{"code"}
-		}
-		oc["response_types"] = anyList(responses)
-	}
-	if contains(grants, "authorization_code") && !contains(responses, "code") {
-		causes = append(causes, "response_types: The authorization_code grant requires the code response type")
-	}
-	cred := ensure(ensure(doc, "credentials"), "oauthClient")
-	method := strOf(cred["token_endpoint_auth_method"])
-	if method == "" {
-		method = "client_secret_basic"
-		if appType == "browser" || appType == "native" {
-			method = "none"
-		}
-		cred["token_endpoint_auth_method"] = method
-	}
-	switch method {
-	case "client_secret_basic", "client_secret_post", "client_secret_jwt", "none":
-	case "private_key_jwt":
-		if keys := path(oc, "jwks", "keys"); len(asSlice(keys)) == 0 {
-			causes = append(causes, "jwks: private_key_jwt requires at least one public key in settings.oauthClient.jwks")
-		}
-	default:
-		causes = append(causes, fmt.Sprintf("token_endpoint_auth_method: %q is not supported", method))
-	}
+	causes = append(causes, grantCauses(appType, grants)...)
+	causes = append(causes, redirectCauses(oc, grants)...)
+	causes = append(causes, authMethodCauses(doc, oc, appType)...)
 	if len(causes) > 0 {
 		return errValidation("app", causes...)
 	}
+	cred := objOf(path(doc, "credentials", "oauthClient"))
 	if old != nil {
 		cred["client_id"] = old.clientID()
 		return nil
@@ -362,6 +318,77 @@ func (s *Sim) prepareOIDC(doc map[string]any, old *app) error {
 		cred["autoKeyRotation"] = true
 	}
 	return nil
+}
+
+// grantCauses checks the grant types against each other and the application type.
+func grantCauses(appType string, grants []string) []string {
+	var causes []string
+	for _, g := range grants {
+		if !contains(knownGrants, g) {
+			causes = append(causes, fmt.Sprintf("grant_types: %q is not a valid grant type", g))
+		}
+	}
+	switch {
+	case appType == "web" && !contains(grants, "authorization_code"):
+		causes = append(causes, "grant_types: Web applications must include the authorization_code grant type")
+	case appType == "service" && (len(grants) != 1 || grants[0] != "client_credentials"):
+		causes = append(causes, "grant_types: Service applications only support the client_credentials grant type")
+	}
+	redirectBased := contains(grants, "authorization_code") || contains(grants, "password") ||
+		contains(grants, "urn:ietf:params:oauth:grant-type:device_code")
+	if contains(grants, "refresh_token") && !redirectBased {
+		causes = append(causes, "grant_types: refresh_token requires authorization_code, password or device_code")
+	}
+	return causes
+}
+
+// redirectCauses checks redirect URIs and response types; it fills the default response type.
+func redirectCauses(oc map[string]any, grants []string) []string {
+	var causes []string
+	code := contains(grants, "authorization_code")
+	redirects := strList(oc["redirect_uris"])
+	if (code || contains(grants, "implicit")) && len(redirects) == 0 {
+		causes = append(causes, "redirect_uris: The field cannot be left blank "+
+			"when the authorization_code or implicit grant is used")
+	}
+	for _, u := range redirects {
+		if !strings.Contains(u, "://") {
+			causes = append(causes, fmt.Sprintf("redirect_uris: %q is not a valid URI", u))
+		}
+	}
+	responses := strList(oc["response_types"])
+	if len(responses) == 0 && code {
+		responses = []string{"code"}
+		oc["response_types"] = anyList(responses)
+	}
+	if code && !contains(responses, "code") {
+		causes = append(causes, "response_types: The authorization_code grant requires the code response type")
+	}
+	return causes
+}
+
+// authMethodCauses checks the token endpoint auth method; it fills Okta's default.
+func authMethodCauses(doc, oc map[string]any, appType string) []string {
+	cred := ensure(ensure(doc, "credentials"), "oauthClient")
+	method := strOf(cred["token_endpoint_auth_method"])
+	if method == "" {
+		method = "client_secret_basic"
+		if appType == "browser" || appType == "native" {
+			method = "none"
+		}
+		cred["token_endpoint_auth_method"] = method
+	}
+	switch method {
+	case "client_secret_basic", "client_secret_post", "client_secret_jwt", "none":
+		return nil
+	case "private_key_jwt":
+		if len(asSlice(path(oc, "jwks", "keys"))) == 0 {
+			return []string{"jwks: private_key_jwt requires at least one public key in settings.oauthClient.jwks"}
+		}
+		return nil
+	default:
+		return []string{fmt.Sprintf("token_endpoint_auth_method: %q is not supported", method)}
+	}
 }
 
 func asSlice(v any) []any {

@@ -137,7 +137,12 @@ func (s *Sim) assignGroup(a *app, g *group) *groupAssignment {
 	if ga, ok := a.groupAssign[g.ID]; ok {
 		return ga
 	}
-	ga := &groupAssignment{GroupID: g.ID, Priority: int64(len(a.groupAssign)), LastUpdated: s.now(), order: s.nextOrder()}
+	ga := &groupAssignment{
+		GroupID:     g.ID,
+		Priority:    int64(len(a.groupAssign)),
+		LastUpdated: s.now(),
+		order:       s.nextOrder(),
+	}
 	a.groupAssign[g.ID] = ga
 	for _, u := range s.usersInOrder() {
 		if g.Members[u.ID] {
@@ -181,7 +186,13 @@ func (s *Sim) assignUser(a *app, u *user, viaGroup string) *appUser {
 	au, ok := a.userAssign[u.ID]
 	if !ok {
 		now := s.now()
-		au = &appUser{UserID: u.ID, Groups: map[string]bool{}, Created: now, LastUpdated: now, order: s.nextOrder()}
+		au = &appUser{
+			UserID:      u.ID,
+			Groups:      map[string]bool{},
+			Created:     now,
+			LastUpdated: now,
+			order:       s.nextOrder(),
+		}
 		a.userAssign[u.ID] = au
 	}
 	wasAssigned := au.assigned()

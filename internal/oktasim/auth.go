@@ -1,6 +1,7 @@
 package oktasim
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -27,9 +28,10 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request, scope string) er
 		if hasScope(granted, scope) {
 			return nil
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+s.URL()+
-			`/oauth2/v1/authorize", realm="IdpAuthorizationServer", scope="`+scope+
-			`", error="insufficient_scope", error_description="The access token provided does not contain the required scopes.", resource="`+r.URL.Path+`"`)
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization_uri="%s/oauth2/v1/authorize", `+
+			`realm="IdpAuthorizationServer", scope="%s", error="insufficient_scope", `+
+			`error_description="The access token provided does not contain the required scopes.", resource="%s"`,
+			s.URL(), scope, r.URL.Path))
 		return errForbidden()
 	default:
 		return errInvalidToken()

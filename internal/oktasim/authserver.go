@@ -47,9 +47,19 @@ func (s *Sim) newDefaultAuthServer() (*authServer, error) {
 		return nil, fmt.Errorf("make default server keys: %w", err)
 	}
 	now := s.now()
-	srv := &authServer{ID: "default", Name: "default", Description: "Default Authorization Server for your Applications",
-		Audiences: []string{"api://default"}, Status: "ACTIVE", Created: now, LastUpdated: now,
-		keys: keys, lastRotated: now, policies: map[string]*policy{}, scopes: map[string]map[string]any{}}
+	srv := &authServer{
+		ID:          "default",
+		Name:        "default",
+		Description: "Default Authorization Server for your Applications",
+		Audiences:   []string{"api://default"},
+		Status:      "ACTIVE",
+		Created:     now,
+		LastUpdated: now,
+		keys:        keys,
+		lastRotated: now,
+		policies:    map[string]*policy{},
+		scopes:      map[string]map[string]any{},
+	}
 	for _, sc := range systemScopes {
 		srv.scopes[sc] = map[string]any{"id": newID("scp"), "name": sc, "system": true, "consent": "IMPLICIT",
 			"metadataPublish": "ALL_CLIENTS", "default": false}
@@ -65,9 +75,13 @@ func (s *Sim) newDefaultAuthServer() (*authServer, error) {
 		"id": rid, "type": "RESOURCE_ACCESS", "name": "Default Policy Rule", "status": "ACTIVE",
 		"priority": float64(1), "system": false,
 		"conditions": map[string]any{
-			"people":     map[string]any{"groups": map[string]any{"include": []any{"EVERYONE"}}},
-			"grantTypes": map[string]any{"include": anyList([]string{"implicit", "client_credentials", "authorization_code", "password"})},
-			"scopes":     map[string]any{"include": []any{"*"}},
+			"people": map[string]any{"groups": map[string]any{"include": []any{"EVERYONE"}}},
+			"grantTypes": map[string]any{
+				"include": anyList(
+					[]string{"implicit", "client_credentials", "authorization_code", "password"},
+				),
+			},
+			"scopes": map[string]any{"include": []any{"*"}},
 		},
 		"actions": map[string]any{"token": map[string]any{
 			"accessTokenLifetimeMinutes": float64(60), "refreshTokenLifetimeMinutes": float64(0),
@@ -111,10 +125,19 @@ func (s *Sim) authServerRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+base, s.api(scope+".read", s.listAuthServers))
 	mux.Handle("GET "+base+"/{authServerId}", s.api(scope+".read", s.getAuthServer))
 	mux.Handle("PUT "+base+"/{authServerId}", s.api(scope+".manage", s.updateAuthServer))
-	mux.Handle("POST "+base+"/{authServerId}/lifecycle/activate", s.api(scope+".manage", s.authServerLifecycle("ACTIVE")))
-	mux.Handle("POST "+base+"/{authServerId}/lifecycle/deactivate", s.api(scope+".manage", s.authServerLifecycle("INACTIVE")))
+	mux.Handle(
+		"POST "+base+"/{authServerId}/lifecycle/activate",
+		s.api(scope+".manage", s.authServerLifecycle("ACTIVE")),
+	)
+	mux.Handle(
+		"POST "+base+"/{authServerId}/lifecycle/deactivate",
+		s.api(scope+".manage", s.authServerLifecycle("INACTIVE")),
+	)
 	mux.Handle("GET "+base+"/{authServerId}/credentials/keys", s.api(scope+".read", s.authServerKeys))
-	mux.Handle("POST "+base+"/{authServerId}/credentials/lifecycle/keyRotate", s.api(scope+".manage", s.rotateAuthServerKeys))
+	mux.Handle(
+		"POST "+base+"/{authServerId}/credentials/lifecycle/keyRotate",
+		s.api(scope+".manage", s.rotateAuthServerKeys),
+	)
 	mux.Handle("GET "+base+"/{authServerId}/scopes", s.api(scope+".read", s.listScopes))
 	mux.Handle("POST "+base+"/{authServerId}/scopes", s.api(scope+".manage", s.createScope))
 	p := base + "/{authServerId}/policies"
@@ -123,8 +146,14 @@ func (s *Sim) authServerRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"/{policyId}", s.api(scope+".read", s.getPolicy))
 	mux.Handle("PUT "+p+"/{policyId}", s.api(scope+".manage", s.updatePolicy))
 	mux.Handle("DELETE "+p+"/{policyId}", s.api(scope+".manage", s.deletePolicy))
-	mux.Handle("POST "+p+"/{policyId}/lifecycle/activate", s.api(scope+".manage", s.policyLifecycle("ACTIVE")))
-	mux.Handle("POST "+p+"/{policyId}/lifecycle/deactivate", s.api(scope+".manage", s.policyLifecycle("INACTIVE")))
+	mux.Handle(
+		"POST "+p+"/{policyId}/lifecycle/activate",
+		s.api(scope+".manage", s.policyLifecycle("ACTIVE")),
+	)
+	mux.Handle(
+		"POST "+p+"/{policyId}/lifecycle/deactivate",
+		s.api(scope+".manage", s.policyLifecycle("INACTIVE")),
+	)
 	r := p + "/{policyId}/rules"
 	mux.Handle("GET "+r, s.api(scope+".read", s.listRules))
 	mux.Handle("POST "+r, s.api(scope+".manage", s.createRule))
@@ -132,7 +161,10 @@ func (s *Sim) authServerRoutes(mux *http.ServeMux) {
 	mux.Handle("PUT "+r+"/{ruleId}", s.api(scope+".manage", s.updateRule))
 	mux.Handle("DELETE "+r+"/{ruleId}", s.api(scope+".manage", s.deleteRule))
 	mux.Handle("POST "+r+"/{ruleId}/lifecycle/activate", s.api(scope+".manage", s.ruleLifecycle("ACTIVE")))
-	mux.Handle("POST "+r+"/{ruleId}/lifecycle/deactivate", s.api(scope+".manage", s.ruleLifecycle("INACTIVE")))
+	mux.Handle(
+		"POST "+r+"/{ruleId}/lifecycle/deactivate",
+		s.api(scope+".manage", s.ruleLifecycle("INACTIVE")),
+	)
 }
 
 func (s *Sim) lookupAuthServer(id string) (*authServer, error) {
@@ -155,11 +187,13 @@ func (s *Sim) renderAuthServer(srv *authServer) map[string]any {
 			"lastRotated":  srv.lastRotated.UTC().Format(time.RFC3339),
 			"nextRotation": srv.lastRotated.Add(90 * 24 * time.Hour).UTC().Format(time.RFC3339),
 		}},
-		"_links": map[string]any{"self": map[string]any{"href": s.URL() + "/api/v1/authorizationServers/" + srv.ID}},
+		"_links": map[string]any{
+			"self": map[string]any{"href": s.URL() + "/api/v1/authorizationServers/" + srv.ID},
+		},
 	}
 }
 
-func (s *Sim) listAuthServers(r *http.Request) (int, any, error) {
+func (s *Sim) listAuthServers(_ *http.Request) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []any{}
@@ -192,7 +226,10 @@ func (s *Sim) updateAuthServer(r *http.Request) (int, any, error) {
 	}
 	auds := strList(body["audiences"])
 	if strOf(body["name"]) == "" || len(auds) == 0 {
-		return 0, nil, errValidation("authorizationServer", "name and audiences: The field cannot be left blank")
+		return 0, nil, errValidation(
+			"authorizationServer",
+			"name and audiences: The field cannot be left blank",
+		)
 	}
 	srv.Name, srv.Description, srv.Audiences = strOf(body["name"]), strOf(body["description"]), auds
 	srv.LastUpdated = s.now()
@@ -356,10 +393,7 @@ func (s *Sim) validatePolicy(doc map[string]any) error {
 // placePriority puts an item at the wanted priority (last when absent or out of range)
 // and renumbers the others 1..n, as Okta does.
 func placePriority[T any](items []T, item T, want int64, get func(T) int64, set func(T, int64)) {
-	var others []T
-	for _, it := range items {
-		others = append(others, it)
-	}
+	others := slices.Clone(items)
 	slices.SortFunc(others, func(x, y T) int { return int(get(x) - get(y)) })
 	if want < 1 || want > int64(len(others)+1) {
 		want = int64(len(others) + 1)
@@ -404,7 +438,13 @@ func (s *Sim) placePolicy(srv *authServer, p *policy, want int64) {
 			others = append(others, o)
 		}
 	}
-	placePriority(others, p, want, (*policy).priority, func(x *policy, n int64) { x.doc["priority"] = float64(n) })
+	placePriority(
+		others,
+		p,
+		want,
+		(*policy).priority,
+		func(x *policy, n int64) { x.doc["priority"] = float64(n) },
+	)
 }
 
 func (s *Sim) updatePolicy(r *http.Request) (int, any, error) {

@@ -72,9 +72,12 @@ type scimToken struct {
 func newEngine(s *Sim) *engine {
 	e := &engine{s: s, failed: map[int64]*task{}, wake: make(chan struct{}, 1),
 		progress: map[string]*Progress{}, tokens: map[string]*scimToken{},
-		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}}
+		client: &http.Client{
+			Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}}
 	e.idle = sync.NewCond(&e.mu)
 	return e
 }
@@ -169,7 +172,8 @@ func (e *engine) enqueue(t *task) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, q := range e.queue {
-		if q.appID == t.appID && q.kind == t.kind && q.userID == t.userID && q.groupID == t.groupID && q.mappingID == t.mappingID {
+		if q.appID == t.appID && q.kind == t.kind && q.userID == t.userID && q.groupID == t.groupID &&
+			q.mappingID == t.mappingID {
 			return
 		}
 	}
@@ -274,7 +278,9 @@ func (s *Sim) Sync(appID string) error {
 	}
 	for _, pm := range a.pushMappingsInOrder() {
 		if pm.Status == "ACTIVE" {
-			s.engine.enqueue(&task{appID: a.id(), kind: TaskPushGroup, groupID: pm.SourceGroupID, mappingID: pm.ID})
+			s.engine.enqueue(
+				&task{appID: a.id(), kind: TaskPushGroup, groupID: pm.SourceGroupID, mappingID: pm.ID},
+			)
 		}
 	}
 	return nil

@@ -38,32 +38,53 @@ func setupOrg(t *testing.T, opts ...oktasim.Option) *org {
 	}
 	o.appID, o.appName = created.(*okta.SamlApplication).Id, created.(*okta.SamlApplication).Name
 	web := webApp("OIDC for Axon", "authorization_code", "refresh_token")
-	web.Settings.OauthClient.RedirectUris = []string{"https://system-admin.okta.com/admin/app/cpc/" + o.appName + "/oauth/callback"}
+	web.Settings.OauthClient.RedirectUris = []string{
+		"https://system-admin.okta.com/admin/app/cpc/" + o.appName + "/oauth/callback",
+	}
 	oidc, _, err := o.c.Application.CreateApplication(o.ctx, web, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cred := oidc.(*okta.OpenIdConnectApplication).Credentials.OauthClient
 	o.clientID, o.secret = cred.ClientId, cred.ClientSecret
-	pol, _, err := o.c.AuthorizationServer.CreateAuthorizationServerPolicy(o.ctx, "default", okta.AuthorizationServerPolicy{
-		Type: "OAUTH_AUTHORIZATION_POLICY", Name: "OIDC for Axon Integration", PriorityPtr: okta.Int64Ptr(1),
-		Conditions: &okta.PolicyRuleConditions{Clients: &okta.ClientPolicyCondition{Include: []string{o.clientID}}}})
+	pol, _, err := o.c.AuthorizationServer.CreateAuthorizationServerPolicy(
+		o.ctx,
+		"default",
+		okta.AuthorizationServerPolicy{
+			Type: "OAUTH_AUTHORIZATION_POLICY", Name: "OIDC for Axon Integration", PriorityPtr: okta.Int64Ptr(1),
+			Conditions: &okta.PolicyRuleConditions{
+				Clients: &okta.ClientPolicyCondition{Include: []string{o.clientID}},
+			}},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = o.c.AuthorizationServer.CreateAuthorizationServerPolicyRule(o.ctx, "default", pol.Id, okta.AuthorizationServerPolicyRule{
-		Type: "RESOURCE_ACCESS", Name: "Authorization Code for Okta SAML Rule",
-		Conditions: &okta.AuthorizationServerPolicyRuleConditions{GrantTypes: &okta.GrantTypePolicyRuleCondition{Include: []string{"authorization_code"}}},
-		Actions: &okta.AuthorizationServerPolicyRuleActions{Token: &okta.TokenAuthorizationServerPolicyRuleAction{
-			AccessTokenLifetimeMinutesPtr: okta.Int64Ptr(60), RefreshTokenLifetimeMinutesPtr: okta.Int64Ptr(0),
-			RefreshTokenWindowMinutesPtr: okta.Int64Ptr(10080)}}})
+	_, _, err = o.c.AuthorizationServer.CreateAuthorizationServerPolicyRule(
+		o.ctx,
+		"default",
+		pol.Id,
+		okta.AuthorizationServerPolicyRule{
+			Type: "RESOURCE_ACCESS", Name: "Authorization Code for Okta SAML Rule",
+			Conditions: &okta.AuthorizationServerPolicyRuleConditions{
+				GrantTypes: &okta.GrantTypePolicyRuleCondition{Include: []string{"authorization_code"}},
+			},
+			Actions: &okta.AuthorizationServerPolicyRuleActions{
+				Token: &okta.TokenAuthorizationServerPolicyRuleAction{
+					AccessTokenLifetimeMinutesPtr: okta.Int64Ptr(
+						60,
+					), RefreshTokenLifetimeMinutesPtr: okta.Int64Ptr(0),
+					RefreshTokenWindowMinutesPtr: okta.Int64Ptr(10080)},
+			}},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res := o.sim.SeedRoster(roster.Generate(7, 20))
 	o.groups, o.people = res.GroupIDs, res.Users
 	for _, d := range roster.Divisions {
-		if _, _, err := o.c.Application.CreateApplicationGroupAssignment(o.ctx, o.appID, o.groups[d], okta.ApplicationGroupAssignment{}); err != nil {
+		_, _, err := o.c.Application.CreateApplicationGroupAssignment(o.ctx, o.appID, o.groups[d],
+			okta.ApplicationGroupAssignment{})
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,7 +93,8 @@ func setupOrg(t *testing.T, opts ...oktasim.Option) *org {
 
 func (o *org) provisioning(rc *receiver) oktasim.Provisioning {
 	return oktasim.Provisioning{BaseURL: rc.baseURL(), UniqueIdentifier: "email", CreateUsers: true,
-		UpdateUserAttributes: true, DeactivateUsers: true, PushGroups: true, ClientID: o.clientID, ClientSecret: o.secret}
+		UpdateUserAttributes: true, DeactivateUsers: true, PushGroups: true,
+		ClientID: o.clientID, ClientSecret: o.secret}
 }
 
 // mapAxonAttributes adds the extension attributes (now that SCIM is on, with namespaces)
@@ -80,7 +102,12 @@ func (o *org) provisioning(rc *receiver) oktasim.Provisioning {
 func (o *org) mapAxonAttributes(t *testing.T) {
 	t.Helper()
 	props := badgeProperty()
-	props["rankName"] = &okta.UserSchemaAttribute{Title: "Rank Name", Type: "string", ExternalName: "rankName", ExternalNamespace: axonURN}
+	props["rankName"] = &okta.UserSchemaAttribute{
+		Title:             "Rank Name",
+		Type:              "string",
+		ExternalName:      "rankName",
+		ExternalNamespace: axonURN,
+	}
 	props["internalNote"] = &okta.UserSchemaAttribute{Title: "Internal note", Type: "string"}
 	if _, err := addAppProperties(o.ctx, o.c, o.appID, props); err != nil {
 		t.Fatal(err)
@@ -95,9 +122,16 @@ func (o *org) mapAxonAttributes(t *testing.T) {
 	}
 	for _, m := range maps {
 		if m.Source.Type == "user" && m.Target.Id == o.appID {
-			_, _, err = o.c.ProfileMapping.UpdateProfileMapping(o.ctx, m.Id, okta.ProfileMapping{Properties: map[string]*okta.ProfileMappingProperty{
-				"badgeId": {Expression: "user.employeeNumber", PushStatus: "PUSH"}, "rankName": {Expression: "user.title", PushStatus: "PUSH"},
-				"internalNote": {Expression: "user.division", PushStatus: "PUSH"}}})
+			_, _, err = o.c.ProfileMapping.UpdateProfileMapping(
+				o.ctx,
+				m.Id,
+				okta.ProfileMapping{Properties: map[string]*okta.ProfileMappingProperty{
+					"badgeId": {
+						Expression: "user.employeeNumber",
+						PushStatus: "PUSH",
+					}, "rankName": {Expression: "user.title", PushStatus: "PUSH"},
+					"internalNote": {Expression: "user.division", PushStatus: "PUSH"}}},
+			)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +164,8 @@ func TestEngine_PushesAssignedUsersAndGroupsLikeACustomApp(t *testing.T) {
 
 	bad := o.provisioning(rc)
 	bad.ClientSecret = "wrong-secret-0123456789"
-	if err := o.sim.ConfigureProvisioning(t.Context(), o.appID, bad); err == nil || !strings.Contains(err.Error(), "invalid_client") {
+	if err := o.sim.ConfigureProvisioning(t.Context(), o.appID, bad); err == nil ||
+		!strings.Contains(err.Error(), "invalid_client") {
 		t.Fatalf("a wrong client secret must fail authentication, got %v", err)
 	}
 	if err := o.sim.ConfigureProvisioning(t.Context(), o.appID, o.provisioning(rc)); err != nil {
@@ -159,18 +194,21 @@ func TestEngine_PushesAssignedUsersAndGroupsLikeACustomApp(t *testing.T) {
 	}
 	for _, u := range users {
 		ext := objMap(u[axonURN])
-		if ext["badgeId"] == nil || ext["rankName"] == nil || ext["internalNote"] != nil || u["internalNote"] != nil {
+		if ext["badgeId"] == nil || ext["rankName"] == nil || ext["internalNote"] != nil ||
+			u["internalNote"] != nil {
 			t.Fatalf("extension attributes: %v", u)
 		}
 		if !strings.HasPrefix(fmt.Sprint(u["externalId"]), "00u") || u["active"] != true {
 			t.Fatalf("externalId and active: %v", u)
 		}
 		emails, _ := u["emails"].([]any)
-		if len(emails) != 1 || objMap(emails[0])["primary"] != true || objMap(emails[0])["value"] != u["userName"] {
+		if len(emails) != 1 || objMap(emails[0])["primary"] != true ||
+			objMap(emails[0])["value"] != u["userName"] {
 			t.Fatalf("userName follows the email unique identifier: %v", u)
 		}
 	}
-	if countPrefix(reqs, "GET /Users?filter=userName%20eq%20") != o.people || countPrefix(reqs, "POST /Users") != o.people {
+	if countPrefix(reqs, "GET /Users?filter=userName%20eq%20") != o.people ||
+		countPrefix(reqs, "POST /Users") != o.people {
 		t.Fatalf("each user is looked up then created: %v", reqs)
 	}
 
@@ -181,7 +219,8 @@ func TestEngine_PushesAssignedUsersAndGroupsLikeACustomApp(t *testing.T) {
 	}
 	login := fmt.Sprint(someone["userName"])
 	before := len(reqs)
-	if err := o.sim.SetProfile(fmt.Sprint(someone["externalId"]), map[string]any{"lastName": "Núñez-Peña"}); err != nil {
+	err = o.sim.SetProfile(fmt.Sprint(someone["externalId"]), map[string]any{"lastName": "Núñez-Peña"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	waitIdle(t, o.sim)
@@ -208,13 +247,21 @@ func TestEngine_PushesAssignedUsersAndGroupsLikeACustomApp(t *testing.T) {
 		}
 	}
 	if inactive == 0 || countPrefix(reqs[before:], "PUT /Users/") != inactive {
-		t.Fatalf("unassigning %s must PUT active:false for its members: %d inactive, requests %v", div, inactive, reqs[before:])
+		t.Fatalf(
+			"unassigning %s must PUT active:false for its members: %d inactive, requests %v",
+			div,
+			inactive,
+			reqs[before:],
+		)
 	}
 
 	pushed := roster.Divisions[1]
 	rq := o.c.CloneRequestExecutor()
-	req, _ := rq.WithAccept("application/json").WithContentType("application/json").NewRequest(http.MethodPost,
-		"/api/v1/apps/"+o.appID+"/group-push/mappings", map[string]any{"sourceGroupId": o.groups[pushed], "targetGroupName": pushed})
+	req, _ := rq.WithAccept("application/json").
+		WithContentType("application/json").
+		NewRequest(http.MethodPost,
+			"/api/v1/apps/"+o.appID+"/group-push/mappings",
+			map[string]any{"sourceGroupId": o.groups[pushed], "targetGroupName": pushed})
 	var mapping map[string]any
 	if _, err := rq.Do(o.ctx, req, &mapping); err != nil {
 		t.Fatalf("group push once provisioning is on: %v", err)
@@ -251,8 +298,10 @@ func TestEngine_PatchStyleSendsPathlessReplace(t *testing.T) {
 	waitIdle(t, o.sim)
 	div := roster.Divisions[2]
 	rq := o.c.CloneRequestExecutor()
-	req, _ := rq.WithAccept("application/json").WithContentType("application/json").NewRequest(http.MethodPost,
-		"/api/v1/apps/"+o.appID+"/group-push/mappings", map[string]any{"sourceGroupId": o.groups[div]})
+	req, _ := rq.WithAccept("application/json").
+		WithContentType("application/json").
+		NewRequest(http.MethodPost,
+			"/api/v1/apps/"+o.appID+"/group-push/mappings", map[string]any{"sourceGroupId": o.groups[div]})
 	if _, err := rq.Do(o.ctx, req, &map[string]any{}); err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +332,9 @@ func TestEngine_PatchStyleSendsPathlessReplace(t *testing.T) {
 }
 
 func TestEngine_TokenFaultsAreRejectedAndRecorded(t *testing.T) {
-	for _, kind := range []string{oktasim.TokenExpired, oktasim.TokenForeignIssuer, oktasim.TokenWrongAudience, oktasim.TokenBadSignature} {
+	kinds := []string{oktasim.TokenExpired, oktasim.TokenForeignIssuer, oktasim.TokenWrongAudience,
+		oktasim.TokenBadSignature}
+	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			o := setupOrg(t)
 			rc := newReceiver(t, o.sim.URL())
@@ -308,7 +359,9 @@ func TestEngine_TokenFaultsAreRejectedAndRecorded(t *testing.T) {
 					failed = append(failed, rec)
 				}
 			}
-			if len(failed) != 1 || failed[0].Status != http.StatusUnauthorized || failed[0].TokenFault != kind || !strings.Contains(failed[0].Error, "token rejected") {
+			if len(failed) != 1 || failed[0].Status != http.StatusUnauthorized ||
+				failed[0].TokenFault != kind ||
+				!strings.Contains(failed[0].Error, "token rejected") {
 				t.Fatalf("failure record: %+v", failed)
 			}
 			if n := o.sim.RetryFailed(o.appID); n != 1 {
@@ -393,28 +446,31 @@ func TestEngine_AdminStepRefusedWhereOktaRefuses(t *testing.T) {
 		prepare func(t *testing.T, o *org)
 		want    string
 	}{
-		{name: "redirect URI not registered on the OIDC app", want: "redirect_uri", prepare: func(t *testing.T, o *org) {
-			app := okta.NewOpenIdConnectApplication()
-			id := appIDByClient(t, o)
-			if _, _, err := o.c.Application.GetApplication(o.ctx, id, app, nil); err != nil {
-				t.Fatal(err)
-			}
-			app.Settings.OauthClient.RedirectUris = []string{"http://localhost"}
-			if _, _, err := o.c.Application.UpdateApplication(o.ctx, id, app); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{name: "no policy lets the client use authorization_code", want: "Policy evaluation failed", prepare: func(t *testing.T, o *org) {
-			pols, _, err := o.c.AuthorizationServer.ListAuthorizationServerPolicies(o.ctx, "default")
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range pols {
-				if _, err := o.c.AuthorizationServer.DeactivateAuthorizationServerPolicy(o.ctx, "default", p.Id); err != nil {
+		{name: "redirect URI not registered on the OIDC app", want: "redirect_uri",
+			prepare: func(t *testing.T, o *org) {
+				app := okta.NewOpenIdConnectApplication()
+				id := appIDByClient(t, o)
+				if _, _, err := o.c.Application.GetApplication(o.ctx, id, app, nil); err != nil {
 					t.Fatal(err)
 				}
-			}
-		}},
+				app.Settings.OauthClient.RedirectUris = []string{"http://localhost"}
+				if _, _, err := o.c.Application.UpdateApplication(o.ctx, id, app); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "no policy lets the client use authorization_code", want: "Policy evaluation failed",
+			prepare: func(t *testing.T, o *org) {
+				pols, _, err := o.c.AuthorizationServer.ListAuthorizationServerPolicies(o.ctx, "default")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range pols {
+					_, err := o.c.AuthorizationServer.DeactivateAuthorizationServerPolicy(o.ctx, "default", p.Id)
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+			}},
 		{name: "OIDC app inactive", want: "invalid_client", prepare: func(t *testing.T, o *org) {
 			if _, err := o.c.Application.DeactivateApplication(o.ctx, appIDByClient(t, o)); err != nil {
 				t.Fatal(err)

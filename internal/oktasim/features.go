@@ -58,8 +58,14 @@ func (s *Sim) featureRoutes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/apps/{appId}/features/{name}", s.api("okta.apps.manage", s.updateFeature))
 	mux.Handle("GET /api/v1/apps/{appId}/connections/default", s.api("okta.apps.read", s.getConnection))
 	mux.Handle("POST /api/v1/apps/{appId}/connections/default", s.api("okta.apps.manage", s.setConnection))
-	mux.Handle("POST /api/v1/apps/{appId}/connections/default/lifecycle/activate", s.api("okta.apps.manage", s.setConnection))
-	mux.Handle("POST /api/v1/apps/{appId}/connections/default/lifecycle/deactivate", s.api("okta.apps.manage", s.setConnection))
+	mux.Handle(
+		"POST /api/v1/apps/{appId}/connections/default/lifecycle/activate",
+		s.api("okta.apps.manage", s.setConnection),
+	)
+	mux.Handle(
+		"POST /api/v1/apps/{appId}/connections/default/lifecycle/deactivate",
+		s.api("okta.apps.manage", s.setConnection),
+	)
 }
 
 func errProvisioningNotSupported() *APIError {

@@ -115,7 +115,10 @@ func (s *Sim) createPushMapping(r *http.Request) (int, any, error) {
 	}
 	for _, pm := range a.pushMappings {
 		if pm.SourceGroupID == g.ID {
-			return 0, nil, errValidation("sourceGroupId", "sourceGroupId: the group already has a push mapping for this app")
+			return 0, nil, errValidation(
+				"sourceGroupId",
+				"sourceGroupId: the group already has a push mapping for this app",
+			)
 		}
 	}
 	status := strOf(body["status"])
@@ -176,7 +179,9 @@ func (s *Sim) patchPushMapping(r *http.Request) (int, any, error) {
 	pm.Status = status
 	pm.LastUpdated = s.now().UTC().Format(time.RFC3339)
 	if status == "ACTIVE" {
-		s.engine.enqueue(&task{appID: a.id(), kind: TaskPushGroup, groupID: pm.SourceGroupID, mappingID: pm.ID})
+		s.engine.enqueue(
+			&task{appID: a.id(), kind: TaskPushGroup, groupID: pm.SourceGroupID, mappingID: pm.ID},
+		)
 	}
 	return http.StatusOK, s.renderPushMapping(a, pm), nil
 }
@@ -191,7 +196,10 @@ func (s *Sim) deletePushMapping(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if pm.Status == "ACTIVE" {
-		return 0, nil, errValidation("status", "An ACTIVE group push mapping must be deactivated before it is deleted")
+		return 0, nil, errValidation(
+			"status",
+			"An ACTIVE group push mapping must be deactivated before it is deleted",
+		)
 	}
 	delete(a.pushMappings, pm.ID)
 	if queryBool(r, "deleteTargetGroup", false) && pm.TargetGroupID != "" {
@@ -224,7 +232,12 @@ func (s *Sim) snapshotGroup(appID, mappingID string) (groupSnapshot, bool) {
 	if !ok {
 		return groupSnapshot{}, false
 	}
-	snap := groupSnapshot{name: g.name(), targetID: pm.TargetGroupID, members: map[string]string{}, pushed: map[string]bool{}}
+	snap := groupSnapshot{
+		name:     g.name(),
+		targetID: pm.TargetGroupID,
+		members:  map[string]string{},
+		pushed:   map[string]bool{},
+	}
 	if pm.targetName != "" && pm.TargetGroupID == "" {
 		snap.name = pm.targetName
 	}
@@ -293,7 +306,12 @@ func (s *Sim) pushGroup(ctx context.Context, t *task, p Provisioning) (bool, err
 }
 
 func groupPatch(snap groupSnapshot) map[string]any {
-	ops := []any{map[string]any{"op": "replace", "value": map[string]any{"id": snap.targetID, "displayName": snap.name}}}
+	ops := []any{
+		map[string]any{
+			"op":    "replace",
+			"value": map[string]any{"id": snap.targetID, "displayName": snap.name},
+		},
+	}
 	var add []any
 	for _, id := range sortedKeys(snap.members) {
 		if !snap.pushed[id] {

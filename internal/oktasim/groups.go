@@ -28,8 +28,14 @@ func (s *Sim) groupRoutes(mux *http.ServeMux) {
 	mux.Handle("PUT /api/v1/groups/{groupId}", s.api("okta.groups.manage", s.updateGroup))
 	mux.Handle("DELETE /api/v1/groups/{groupId}", s.api("okta.groups.manage", s.deleteGroup))
 	mux.Handle("GET /api/v1/groups/{groupId}/users", s.listHandler("okta.groups.read", s.listGroupUsers))
-	mux.Handle("PUT /api/v1/groups/{groupId}/users/{userId}", s.api("okta.groups.manage", s.groupMember(true)))
-	mux.Handle("DELETE /api/v1/groups/{groupId}/users/{userId}", s.api("okta.groups.manage", s.groupMember(false)))
+	mux.Handle(
+		"PUT /api/v1/groups/{groupId}/users/{userId}",
+		s.api("okta.groups.manage", s.groupMember(true)),
+	)
+	mux.Handle(
+		"DELETE /api/v1/groups/{groupId}/users/{userId}",
+		s.api("okta.groups.manage", s.groupMember(false)),
+	)
 }
 
 // everyone returns the BUILT_IN Everyone group, creating it on first use; callers hold s.mu.
@@ -56,7 +62,9 @@ func (s *Sim) renderGroup(g *group) map[string]any {
 		"lastMembershipUpdated": g.LastMembershipUpdated.UTC().Format(time.RFC3339),
 		"objectClass":           []any{"okta:user_group"},
 		"profile":               clone(g.Profile),
-		"_links":                map[string]any{"self": map[string]any{"href": s.URL() + "/api/v1/groups/" + g.ID}},
+		"_links": map[string]any{
+			"self": map[string]any{"href": s.URL() + "/api/v1/groups/" + g.ID},
+		},
 	}
 }
 
@@ -141,7 +149,10 @@ func (s *Sim) validateGroupProfile(p map[string]any, self *group) error {
 	}
 	for _, g := range s.groups {
 		if g != self && strings.EqualFold(g.name(), name) {
-			return errValidation("profile", "name: An object with this field already exists in the current organization")
+			return errValidation(
+				"profile",
+				"name: An object with this field already exists in the current organization",
+			)
 		}
 	}
 	return nil
@@ -155,7 +166,9 @@ func (s *Sim) createGroup(profile map[string]any) (*group, error) {
 	}
 	now := s.now()
 	g := &group{ID: newID("00g"), Type: "OKTA_GROUP", Members: map[string]bool{},
-		Profile: clone(profile), Created: now, LastUpdated: now, LastMembershipUpdated: now, order: s.nextOrder()}
+		Profile: clone(
+			profile,
+		), Created: now, LastUpdated: now, LastMembershipUpdated: now, order: s.nextOrder()}
 	s.groups[g.ID] = g
 	return g, nil
 }

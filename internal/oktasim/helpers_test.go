@@ -67,12 +67,14 @@ func webApp(label string, grants ...okta.OAuthGrantType) *okta.OpenIdConnectAppl
 		SignOnMode: "OPENID_CONNECT",
 		Credentials: &okta.OAuthApplicationCredentials{OauthClient: &okta.ApplicationCredentialsOAuthClient{
 			TokenEndpointAuthMethod: "client_secret_basic", AutoKeyRotation: boolPtr(true)}},
-		Settings: &okta.OpenIdConnectApplicationSettings{OauthClient: &okta.OpenIdConnectApplicationSettingsClient{
-			ApplicationType: "web",
-			GrantTypes:      gts,
-			ResponseTypes:   []*okta.OAuthResponseType{&code},
-			RedirectUris:    []string{"http://localhost"},
-		}},
+		Settings: &okta.OpenIdConnectApplicationSettings{
+			OauthClient: &okta.OpenIdConnectApplicationSettingsClient{
+				ApplicationType: "web",
+				GrantTypes:      gts,
+				ResponseTypes:   []*okta.OAuthResponseType{&code},
+				RedirectUris:    []string{"http://localhost"},
+			},
+		},
 	}
 }
 
@@ -85,7 +87,8 @@ func samlApp(label string) *okta.SamlApplication {
 			SsoAcsUrl: "http://localhost", Audience: "http://localhost", Recipient: "http://localhost",
 			Destination: "http://localhost", SubjectNameIdTemplate: "${user.userName}",
 			SubjectNameIdFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
-			SignatureAlgorithm:  "RSA_SHA256", DigestAlgorithm: "SHA256", AuthnContextClassRef: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+			SignatureAlgorithm:  "RSA_SHA256", DigestAlgorithm: "SHA256",
+			AuthnContextClassRef: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
 		}},
 	}
 }

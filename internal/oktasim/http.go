@@ -2,12 +2,10 @@ package oktasim
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -144,7 +142,14 @@ func (s *Sim) setLinks(w http.ResponseWriter, r *http.Request, next string) {
 }
 
 // list answers a paginated list with Link headers.
-func list[T any](s *Sim, r *http.Request, w http.ResponseWriter, all []T, id func(T) string, defLimit, maxLimit int) error {
+func list[T any](
+	s *Sim,
+	r *http.Request,
+	w http.ResponseWriter,
+	all []T,
+	id func(T) string,
+	defLimit, maxLimit int,
+) error {
 	p, err := paginate(r, all, id, defLimit, maxLimit)
 	if err != nil {
 		return err
@@ -180,8 +185,12 @@ func parseFilter(expr string) (map[string]string, error) {
 	for _, clause := range splitAnd(expr) {
 		parts := strings.SplitN(strings.TrimSpace(clause), " ", 3)
 		if len(parts) != 3 || !strings.EqualFold(parts[1], "eq") {
-			return nil, newAPIError(http.StatusBadRequest, "E0000031",
-				"Invalid search criteria.", "filter: only `attribute eq \"value\"` clauses joined by and are supported")
+			return nil, newAPIError(
+				http.StatusBadRequest,
+				"E0000031",
+				"Invalid search criteria.",
+				"filter: only `attribute eq \"value\"` clauses joined by and are supported",
+			)
 		}
 		v := strings.TrimSpace(parts[2])
 		if uq, err := strconv.Unquote(v); err == nil {
@@ -286,7 +295,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }
 
@@ -301,12 +310,3 @@ func queryBool(r *http.Request, key string, def bool) bool {
 	}
 	return b
 }
-
-func unescapePath(v string) string {
-	if u, err := url.PathUnescape(v); err == nil {
-		return u
-	}
-	return v
-}
-
-var errStop = errors.New("stop")

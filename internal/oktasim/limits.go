@@ -93,7 +93,13 @@ func (f *Fault) normalise() error {
 	switch f.Kind {
 	case FaultRateLimit, FaultServerError, FaultLatency:
 	default:
-		return fmt.Errorf("unknown fault kind %q (want %s, %s or %s)", f.Kind, FaultRateLimit, FaultServerError, FaultLatency)
+		return fmt.Errorf(
+			"unknown fault kind %q (want %s, %s or %s)",
+			f.Kind,
+			FaultRateLimit,
+			FaultServerError,
+			FaultLatency,
+		)
 	}
 	if f.ResetAfter == 0 && f.ResetAfterSeconds > 0 {
 		f.ResetAfter = time.Duration(f.ResetAfterSeconds) * time.Second

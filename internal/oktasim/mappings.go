@@ -126,7 +126,10 @@ func (s *Sim) updateMapping(r *http.Request) (int, any, error) {
 	var causes []string
 	for _, target := range sortedKeys(changes) {
 		if !s.profileHas(m.targetType, m.targetID, target) {
-			causes = append(causes, fmt.Sprintf("properties.%s: Property does not exist in the target profile", target))
+			causes = append(
+				causes,
+				fmt.Sprintf("properties.%s: Property does not exist in the target profile", target),
+			)
 			continue
 		}
 		if changes[target] == nil {
@@ -140,11 +143,22 @@ func (s *Sim) updateMapping(r *http.Request) (int, any, error) {
 		}
 		for _, ref := range e.refs() {
 			if !s.profileHas(ref.kind, m.sourceID, ref.name) {
-				causes = append(causes, fmt.Sprintf("properties.%s: %s.%s is not a property of the source profile", target, ref.kind, ref.name))
+				causes = append(
+					causes,
+					fmt.Sprintf(
+						"properties.%s: %s.%s is not a property of the source profile",
+						target,
+						ref.kind,
+						ref.name,
+					),
+				)
 			}
 		}
 		if ps := strOf(def["pushStatus"]); ps != "" && ps != "PUSH" && ps != "DONT_PUSH" {
-			causes = append(causes, fmt.Sprintf("properties.%s: pushStatus %q is not PUSH or DONT_PUSH", target, ps))
+			causes = append(
+				causes,
+				fmt.Sprintf("properties.%s: pushStatus %q is not PUSH or DONT_PUSH", target, ps),
+			)
 		}
 	}
 	if len(causes) > 0 {
@@ -222,7 +236,10 @@ func parseExpression(src string) (expression, error) {
 		default:
 			kind, name, ok := strings.Cut(part, ".")
 			if !ok || (kind != "user" && kind != "appuser") || !variableName.MatchString(name) {
-				return expression{}, fmt.Errorf("expression %q: the simulator evaluates user.x, appuser.x, string literals and +", src)
+				return expression{}, fmt.Errorf(
+					"expression %q: the simulator evaluates user.x, appuser.x, string literals and +",
+					src,
+				)
 			}
 			e.terms = append(e.terms, term{kind: kind, name: name})
 		}

@@ -33,7 +33,7 @@ func (s *Sim) oauthRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /oauth2/{server}/v1/token", s.tokenEndpoint)
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.orgDiscovery)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.orgDiscovery)
-	mux.HandleFunc("GET /oauth2/v1/keys", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /oauth2/v1/keys", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"keys": s.orgKeys.jwks()})
 	})
 	mux.HandleFunc("POST /oauth2/v1/token", s.orgTokenEndpoint)
@@ -62,22 +62,42 @@ func (s *Sim) discovery(w http.ResponseWriter, r *http.Request) {
 	// Endpoints stay on the org URL so a look-alike issuer is still served locally.
 	base := s.URL() + "/oauth2/" + srv.ID + "/v1"
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                iss,
-		"authorization_endpoint":                base + "/authorize",
-		"token_endpoint":                        base + "/token",
-		"jwks_uri":                              base + "/keys",
-		"userinfo_endpoint":                     base + "/userinfo",
-		"response_types_supported":              []string{"code", "token", "id_token", "code id_token", "code token", "id_token token", "code id_token token"},
-		"grant_types_supported":                 []string{"authorization_code", "implicit", "refresh_token", "password", "client_credentials"},
+		"issuer":                 iss,
+		"authorization_endpoint": base + "/authorize",
+		"token_endpoint":         base + "/token",
+		"jwks_uri":               base + "/keys",
+		"userinfo_endpoint":      base + "/userinfo",
+		"response_types_supported": []string{
+			"code",
+			"token",
+			"id_token",
+			"code id_token",
+			"code token",
+			"id_token token",
+			"code id_token token",
+		},
+		"grant_types_supported": []string{
+			"authorization_code",
+			"implicit",
+			"refresh_token",
+			"password",
+			"client_credentials",
+		},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"scopes_supported":                      scopes,
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"},
-		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": []string{
+			"client_secret_basic",
+			"client_secret_post",
+			"client_secret_jwt",
+			"private_key_jwt",
+			"none",
+		},
+		"code_challenge_methods_supported": []string{"S256"},
 	})
 }
 
-func (s *Sim) orgDiscovery(w http.ResponseWriter, r *http.Request) {
+func (s *Sim) orgDiscovery(w http.ResponseWriter, _ *http.Request) {
 	base := s.URL() + "/oauth2/v1"
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                s.URL(),
@@ -115,7 +135,14 @@ func (s *Sim) authorizeEndpoint(w http.ResponseWriter, r *http.Request) {
 	}
 	a := s.appByClientID(q.Get("client_id"))
 	if a == nil || a.status() != "ACTIVE" {
-		writeOAuthError(w, newOAuthError(http.StatusBadRequest, "invalid_client", "The client_id is not valid or the client is not active."))
+		writeOAuthError(
+			w,
+			newOAuthError(
+				http.StatusBadRequest,
+				"invalid_client",
+				"The client_id is not valid or the client is not active.",
+			),
+		)
 		return
 	}
 	redirect := q.Get("redirect_uri")
@@ -147,12 +174,21 @@ func (s *Sim) authorizeEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if bad := s.unknownScopes(srv, scopes); len(bad) > 0 {
-		fail("invalid_scope", "One or more scopes are not configured for the authorization server resource: "+strings.Join(bad, " "))
+		fail(
+			"invalid_scope",
+			"One or more scopes are not configured for the authorization server resource: "+strings.Join(
+				bad,
+				" ",
+			),
+		)
 		return
 	}
 	admin := s.adminUser()
 	if _, err := s.evaluatePolicy(srv, a.clientID(), "authorization_code", admin.ID, scopes); err != nil {
-		fail("access_denied", "Policy evaluation failed for this request, please check the policy configurations.")
+		fail(
+			"access_denied",
+			"Policy evaluation failed for this request, please check the policy configurations.",
+		)
 		return
 	}
 	code := randomToken(43)
@@ -196,7 +232,11 @@ const adminLogin = "admin@oktasim.test"
 // evaluatePolicy finds the rule that governs a token request: the first ACTIVE policy (by
 // priority) whose clients include the client, then its first ACTIVE rule whose grant types,
 // people and scopes match. No match fails the request, as in Okta.
-func (s *Sim) evaluatePolicy(srv *authServer, clientID, grant, userID string, scopes []string) (map[string]any, error) {
+func (s *Sim) evaluatePolicy(
+	srv *authServer,
+	clientID, grant, userID string,
+	scopes []string,
+) (map[string]any, error) {
 	denied := newOAuthError(http.StatusBadRequest, "access_denied",
 		"Policy evaluation failed for this request, please check the policy configurations.")
 	for _, p := range srv.policiesInOrder() {
@@ -251,7 +291,10 @@ func (s *Sim) ruleMatches(rule map[string]any, grant, userID string, scopes []st
 func (s *Sim) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, newOAuthError(http.StatusBadRequest, "invalid_request", "The request body is not a valid form."))
+		writeOAuthError(
+			w,
+			newOAuthError(http.StatusBadRequest, "invalid_request", "The request body is not a valid form."),
+		)
 		return
 	}
 	s.mu.Lock()
@@ -268,8 +311,14 @@ func (s *Sim) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	}
 	grant := r.PostForm.Get("grant_type")
 	if !contains(a.grantTypes(), grant) {
-		writeOAuthError(w, newOAuthError(http.StatusBadRequest, "unauthorized_client",
-			"The client is not authorized to use the provided grant type. Configured grant types: "+strings.Join(a.grantTypes(), ", ")+"."))
+		writeOAuthError(w, newOAuthError(
+			http.StatusBadRequest,
+			"unauthorized_client",
+			"The client is not authorized to use the provided grant type. Configured grant types: "+strings.Join(
+				a.grantTypes(),
+				", ",
+			)+".",
+		))
 		return
 	}
 	var resp map[string]any
@@ -281,7 +330,11 @@ func (s *Sim) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	case "client_credentials":
 		resp, err = s.clientCredentialsGrant(srv, a, r.PostForm)
 	default:
-		err = newOAuthError(http.StatusBadRequest, "unsupported_grant_type", "The grant type is not supported by the simulator: "+grant)
+		err = newOAuthError(
+			http.StatusBadRequest,
+			"unsupported_grant_type",
+			"The grant type is not supported by the simulator: "+grant,
+		)
 	}
 	if err != nil {
 		writeOAuthError(w, err)
@@ -301,10 +354,18 @@ func (s *Sim) clientAuth(r *http.Request) (*app, error) {
 	} else {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
-	invalid := newOAuthError(http.StatusUnauthorized, "invalid_client", "The client secret supplied for a confidential client is invalid.")
+	invalid := newOAuthError(
+		http.StatusUnauthorized,
+		"invalid_client",
+		"The client secret supplied for a confidential client is invalid.",
+	)
 	a := s.appByClientID(id)
 	if a == nil || a.status() != "ACTIVE" {
-		return nil, newOAuthError(http.StatusUnauthorized, "invalid_client", "Client authentication failed. Either the client or the client credentials are invalid.")
+		return nil, newOAuthError(
+			http.StatusUnauthorized,
+			"invalid_client",
+			"Client authentication failed. Either the client or the client credentials are invalid.",
+		)
 	}
 	method := strOf(path(a.doc, "credentials", "oauthClient", "token_endpoint_auth_method"))
 	if (method == "client_secret_basic" && !basic) || (method == "client_secret_post" && basic) {
@@ -320,12 +381,20 @@ func (s *Sim) clientAuth(r *http.Request) (*app, error) {
 func (s *Sim) codeGrant(srv *authServer, a *app, form url.Values) (map[string]any, error) {
 	code, ok := s.codes[form.Get("code")]
 	delete(s.codes, form.Get("code"))
-	invalid := newOAuthError(http.StatusBadRequest, "invalid_grant", "The authorization code is invalid or has expired.")
+	invalid := newOAuthError(
+		http.StatusBadRequest,
+		"invalid_grant",
+		"The authorization code is invalid or has expired.",
+	)
 	if !ok || code.clientID != a.clientID() || code.serverID != srv.ID || s.now().After(code.expires) {
 		return nil, invalid
 	}
 	if form.Get("redirect_uri") != code.redirectURI {
-		return nil, newOAuthError(http.StatusBadRequest, "invalid_grant", "The 'redirect_uri' does not match the redirection URI used in the authorization request.")
+		return nil, newOAuthError(
+			http.StatusBadRequest,
+			"invalid_grant",
+			"The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+		)
 	}
 	rule, err := s.evaluatePolicy(srv, a.clientID(), "authorization_code", code.userID, code.scopes)
 	if err != nil {
@@ -336,7 +405,11 @@ func (s *Sim) codeGrant(srv *authServer, a *app, form url.Values) (map[string]an
 
 func (s *Sim) refreshTokenGrant(srv *authServer, a *app, form url.Values) (map[string]any, error) {
 	g, ok := s.refresh[form.Get("refresh_token")]
-	invalid := newOAuthError(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid or expired.")
+	invalid := newOAuthError(
+		http.StatusBadRequest,
+		"invalid_grant",
+		"The refresh token is invalid or expired.",
+	)
 	if !ok || g.clientID != a.clientID() || g.serverID != srv.ID {
 		return nil, invalid
 	}
@@ -364,15 +437,30 @@ func (s *Sim) refreshTokenGrant(srv *authServer, a *app, form url.Values) (map[s
 func (s *Sim) clientCredentialsGrant(srv *authServer, a *app, form url.Values) (map[string]any, error) {
 	scopes := strings.Fields(form.Get("scope"))
 	if len(scopes) == 0 {
-		return nil, newOAuthError(http.StatusBadRequest, "invalid_scope", "The authorization server resource does not have any configured default scopes, 'scope' must be provided.")
+		return nil, newOAuthError(
+			http.StatusBadRequest,
+			"invalid_scope",
+			"The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
+		)
 	}
 	for _, sc := range scopes {
 		if contains(systemScopes, sc) {
-			return nil, newOAuthError(http.StatusBadRequest, "invalid_scope", "The following scopes are not allowed for the client_credentials grant: "+sc)
+			return nil, newOAuthError(
+				http.StatusBadRequest,
+				"invalid_scope",
+				"The following scopes are not allowed for the client_credentials grant: "+sc,
+			)
 		}
 	}
 	if bad := s.unknownScopes(srv, scopes); len(bad) > 0 {
-		return nil, newOAuthError(http.StatusBadRequest, "invalid_scope", "One or more scopes are not configured for the authorization server resource: "+strings.Join(bad, " "))
+		return nil, newOAuthError(
+			http.StatusBadRequest,
+			"invalid_scope",
+			"One or more scopes are not configured for the authorization server resource: "+strings.Join(
+				bad,
+				" ",
+			),
+		)
 	}
 	rule, err := s.evaluatePolicy(srv, a.clientID(), "client_credentials", "", scopes)
 	if err != nil {
@@ -383,7 +471,14 @@ func (s *Sim) clientCredentialsGrant(srv *authServer, a *app, form url.Values) (
 
 // issueTokens signs an access token with Okta's claims, and an ID token and a refresh token
 // when the scopes ask for them.
-func (s *Sim) issueTokens(srv *authServer, a *app, rule map[string]any, userID string, scopes []string, newRefresh bool) (map[string]any, error) {
+func (s *Sim) issueTokens(
+	srv *authServer,
+	a *app,
+	rule map[string]any,
+	userID string,
+	scopes []string,
+	newRefresh bool,
+) (map[string]any, error) {
 	token := objOf(path(rule, "actions", "token"))
 	lifetime := time.Duration(numOr(token["accessTokenLifetimeMinutes"], 60)) * time.Minute
 	now := s.now()
@@ -395,27 +490,44 @@ func (s *Sim) issueTokens(srv *authServer, a *app, rule map[string]any, userID s
 	resp := map[string]any{"token_type": "Bearer", "expires_in": int(lifetime / time.Second),
 		"access_token": at, "scope": strings.Join(scopes, " ")}
 	if userID != "" && contains(scopes, "openid") {
-		id, err := srv.keys.sign(jwt.MapClaims{"ver": 1, "sub": userID, "iss": s.issuer(srv), "aud": a.clientID(),
-			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "ID." + randomToken(40),
-			"amr": []string{"pwd"}, "idp": newID("00o"), "auth_time": now.Unix()})
+		id, err := srv.keys.sign(
+			jwt.MapClaims{"ver": 1, "sub": userID, "iss": s.issuer(srv), "aud": a.clientID(),
+				"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "ID." + randomToken(40),
+				"amr": []string{"pwd"}, "idp": newID("00o"), "auth_time": now.Unix()},
+		)
 		if err != nil {
 			return nil, err
 		}
 		resp["id_token"] = id
 	}
-	if newRefresh && userID != "" && contains(scopes, "offline_access") && contains(a.grantTypes(), "refresh_token") {
+	if newRefresh && userID != "" && contains(scopes, "offline_access") &&
+		contains(a.grantTypes(), "refresh_token") {
 		rt := randomToken(43)
-		s.refresh[rt] = &refreshGrant{clientID: a.clientID(), userID: userID, serverID: srv.ID, scopes: scopes,
-			issued: now, lastUsed: now,
+		s.refresh[rt] = &refreshGrant{
+			clientID: a.clientID(),
+			userID:   userID,
+			serverID: srv.ID,
+			scopes:   scopes,
+			issued:   now,
+			lastUsed: now,
 			lifetime: time.Duration(numOr(token["refreshTokenLifetimeMinutes"], 0)) * time.Minute,
-			window:   time.Duration(numOr(token["refreshTokenWindowMinutes"], defaultRefreshWindow)) * time.Minute}
+			window: time.Duration(
+				numOr(token["refreshTokenWindowMinutes"], defaultRefreshWindow),
+			) * time.Minute,
+		}
 		resp["refresh_token"] = rt
 	}
 	return resp, nil
 }
 
 // accessClaims are the claims of an Okta access token.
-func (s *Sim) accessClaims(srv *authServer, clientID, userID string, scopes []string, now time.Time, lifetime time.Duration) jwt.MapClaims {
+func (s *Sim) accessClaims(
+	srv *authServer,
+	clientID, userID string,
+	scopes []string,
+	now time.Time,
+	lifetime time.Duration,
+) jwt.MapClaims {
 	claims := jwt.MapClaims{
 		"ver": 1, "jti": "AT." + randomToken(43), "iss": s.issuer(srv), "aud": srv.Audiences[0],
 		"iat": now.Unix(), "exp": now.Add(lifetime).Unix(), "cid": clientID, "scp": scopes, "sub": clientID,

@@ -82,7 +82,10 @@ func (s *Sim) grantScope(a *app, issuer, scope string) (*scopeGrant, error) {
 func (s *Sim) orgTokenEndpoint(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, newOAuthError(http.StatusBadRequest, "invalid_request", "The request is not a valid form."))
+		writeOAuthError(
+			w,
+			newOAuthError(http.StatusBadRequest, "invalid_request", "The request is not a valid form."),
+		)
 		return
 	}
 	if g := r.Form.Get("grant_type"); g != "client_credentials" {
@@ -114,15 +117,22 @@ func (s *Sim) orgTokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	at, err := s.orgKeys.sign(jwt.MapClaims{"ver": 1, "jti": "AT." + randomToken(43), "iss": s.URL(), "aud": s.URL(),
-		"iat": now.Unix(), "exp": now.Add(orgTokenLifetime).Unix(), "cid": a.clientID(), "scp": scopes, "sub": a.clientID()})
+	at, err := s.orgKeys.sign(
+		jwt.MapClaims{"ver": 1, "jti": "AT." + randomToken(43), "iss": s.URL(), "aud": s.URL(),
+			"iat": now.Unix(), "exp": now.Add(orgTokenLifetime).Unix(), "cid": a.clientID(), "scp": scopes,
+			"sub": a.clientID()},
+	)
 	if err != nil {
 		writeOAuthError(w, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": int(orgTokenLifetime / time.Second),
-		"access_token": at, "scope": strings.Join(scopes, " ")})
+	writeJSON(
+		w,
+		http.StatusOK,
+		map[string]any{"token_type": "Bearer", "expires_in": int(orgTokenLifetime / time.Second),
+			"access_token": at, "scope": strings.Join(scopes, " ")},
+	)
 }
 
 var errNoKey = errors.New("no public key of the client matches the assertion")
@@ -132,7 +142,10 @@ var errNoKey = errors.New("no public key of the client matches the assertion")
 func (s *Sim) clientAssertion(typ, raw string) (*app, error) {
 	bad := func(desc string) error { return newOAuthError(http.StatusUnauthorized, "invalid_client", desc) }
 	if typ != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || raw == "" {
-		return nil, bad("client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer with a client_assertion.")
+		return nil, bad(
+			"client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer " +
+				"with a client_assertion.",
+		)
 	}
 	unverified, _, err := jwt.NewParser().ParseUnverified(raw, jwt.MapClaims{})
 	if err != nil {

@@ -65,7 +65,11 @@ type scimResponse struct {
 }
 
 // scimCall sends one SCIM request with the app's access token and records it.
-func (s *Sim) scimCall(ctx context.Context, appID, taskName, oktaID, method, rel string, body any) (scimResponse, error) {
+func (s *Sim) scimCall(
+	ctx context.Context,
+	appID, taskName, oktaID, method, rel string,
+	body any,
+) (scimResponse, error) {
 	s.mu.Lock()
 	a, ok := s.apps[appID]
 	var base string
@@ -78,8 +82,10 @@ func (s *Sim) scimCall(ctx context.Context, appID, taskName, oktaID, method, rel
 	}
 	token, fault, err := s.engine.bearer(ctx, appID)
 	if err != nil {
-		s.record(PushRecord{AppID: appID, Task: taskName, OktaID: oktaID, Method: method, Path: redactPath(rel),
-			Outcome: OutcomeFailure, Error: "get access token: " + err.Error()})
+		s.record(
+			PushRecord{AppID: appID, Task: taskName, OktaID: oktaID, Method: method, Path: redactPath(rel),
+				Outcome: OutcomeFailure, Error: "get access token: " + err.Error()},
+		)
 		return scimResponse{}, err
 	}
 	var rdr io.Reader
@@ -204,7 +210,15 @@ func (s *Sim) process(ctx context.Context, t *task) (bool, bool, error) {
 	case TaskPushGroup:
 		skipped, err = s.pushGroup(ctx, t, p)
 	case TaskDeleteGroup:
-		_, err = s.scimCall(ctx, t.appID, t.kind, t.groupID, http.MethodDelete, "/Groups/"+url.PathEscape(t.targetID), nil)
+		_, err = s.scimCall(
+			ctx,
+			t.appID,
+			t.kind,
+			t.groupID,
+			http.MethodDelete,
+			"/Groups/"+url.PathEscape(t.targetID),
+			nil,
+		)
 	}
 	s.mu.Lock()
 	if au := s.appUserOf(t.appID, t.userID); au != nil {
@@ -419,9 +433,16 @@ func (s *Sim) pushActive(ctx context.Context, t *task, p Provisioning, active bo
 	}
 	var err error
 	if p.PatchStyle {
-		_, err = s.scimCall(ctx, t.appID, t.kind, t.userID, http.MethodPatch, "/Users/"+url.PathEscape(snap.externalID),
+		_, err = s.scimCall(
+			ctx,
+			t.appID,
+			t.kind,
+			t.userID,
+			http.MethodPatch,
+			"/Users/"+url.PathEscape(snap.externalID),
 			map[string]any{"schemas": []any{scimPatchURN}, "Operations": []any{
-				map[string]any{"op": "replace", "value": map[string]any{"active": active}}}})
+				map[string]any{"op": "replace", "value": map[string]any{"active": active}}}},
+		)
 	} else {
 		err = s.putUser(ctx, t, snap, active)
 	}

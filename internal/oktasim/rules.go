@@ -52,7 +52,10 @@ func validateRule(doc map[string]any) error {
 	}
 	for _, g := range grants {
 		if !contains(ruleGrantTypes, g) {
-			causes = append(causes, fmt.Sprintf("conditions.grantTypes.include: %q is not a valid grant type for a rule", g))
+			causes = append(
+				causes,
+				fmt.Sprintf("conditions.grantTypes.include: %q is not a valid grant type for a rule", g),
+			)
 		}
 	}
 	if path(cond, "people") == nil {
@@ -66,13 +69,26 @@ func validateRule(doc map[string]any) error {
 	refresh := numOr(token["refreshTokenLifetimeMinutes"], defaultRefreshLifetime)
 	window := numOr(token["refreshTokenWindowMinutes"], defaultRefreshWindow)
 	if access < minAccessLifetime || access > maxAccessLifetime {
-		causes = append(causes, fmt.Sprintf("accessTokenLifetimeMinutes: must be between %d and %d", minAccessLifetime, maxAccessLifetime))
+		causes = append(
+			causes,
+			fmt.Sprintf(
+				"accessTokenLifetimeMinutes: must be between %d and %d",
+				minAccessLifetime,
+				maxAccessLifetime,
+			),
+		)
 	}
 	if refresh != 0 && (refresh < access || refresh > maxRefreshLifetime) {
-		causes = append(causes, "refreshTokenLifetimeMinutes: must be 0 (unlimited) or between the access token lifetime and five years")
+		causes = append(
+			causes,
+			"refreshTokenLifetimeMinutes: must be 0 (unlimited) or between the access token lifetime and five years",
+		)
 	}
 	if window < minRefreshWindow || window > maxRefreshLifetime || (refresh != 0 && window > refresh) {
-		causes = append(causes, "refreshTokenWindowMinutes: must be at least 5 minutes and no longer than the refresh token lifetime")
+		causes = append(
+			causes,
+			"refreshTokenWindowMinutes: must be at least 5 minutes and no longer than the refresh token lifetime",
+		)
 	}
 	if len(causes) > 0 {
 		return errValidation("rule", causes...)
@@ -135,7 +151,13 @@ func (s *Sim) placeRule(p *policy, rule map[string]any, want int64) {
 			others = append(others, o)
 		}
 	}
-	placePriority(others, rule, want, rulePriority, func(x map[string]any, n int64) { x["priority"] = float64(n) })
+	placePriority(
+		others,
+		rule,
+		want,
+		rulePriority,
+		func(x map[string]any, n int64) { x["priority"] = float64(n) },
+	)
 }
 
 func (s *Sim) createRule(r *http.Request) (int, any, error) {

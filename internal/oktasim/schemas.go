@@ -47,15 +47,31 @@ var appBaseProperties = map[string]map[string]any{
 var appBaseOrder = []string{"userName", "givenName", "familyName", "email", "displayName"}
 
 var (
-	variableName    = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
-	schemaTypes     = []string{"string", "boolean", "number", "integer", "array"}
-	schemaPassKeys  = []string{"description", "enum", "oneOf", "minLength", "maxLength", "pattern", "permissions", "master", "unique", "union", "items", "mutability"}
+	variableName   = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
+	schemaTypes    = []string{"string", "boolean", "number", "integer", "array"}
+	schemaPassKeys = []string{
+		"description",
+		"enum",
+		"oneOf",
+		"minLength",
+		"maxLength",
+		"pattern",
+		"permissions",
+		"master",
+		"unique",
+		"union",
+		"items",
+		"mutability",
+	}
 	scimCoreUserURN = "urn:ietf:params:scim:schemas:core:2.0:User"
 )
 
 func (s *Sim) schemaRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/meta/schemas/apps/{appId}/default", s.api("okta.schemas.read", s.getAppSchema))
-	mux.Handle("POST /api/v1/meta/schemas/apps/{appId}/default", s.api("okta.schemas.manage", s.updateAppSchema))
+	mux.Handle(
+		"POST /api/v1/meta/schemas/apps/{appId}/default",
+		s.api("okta.schemas.manage", s.updateAppSchema),
+	)
 	mux.Handle("GET /api/v1/meta/schemas/user/default", s.api("okta.schemas.read", s.getUserSchema))
 	mux.Handle("POST /api/v1/meta/schemas/user/default", s.api("okta.schemas.manage", s.updateUserSchema))
 	mux.Handle("GET /api/v1/meta/schemas/user/{typeId}", s.api("okta.schemas.read", s.getUserSchema))
@@ -63,7 +79,12 @@ func (s *Sim) schemaRoutes(mux *http.ServeMux) {
 	s.mappingRoutes(mux)
 }
 
-func renderSchema(id, name, title string, base map[string]map[string]any, baseOrder []string, custom *schemaProps) map[string]any {
+func renderSchema(
+	id, name, title string,
+	base map[string]map[string]any,
+	baseOrder []string,
+	custom *schemaProps,
+) map[string]any {
 	baseProps := map[string]any{}
 	var baseReq []any
 	for _, k := range baseOrder {
@@ -89,8 +110,18 @@ func renderSchema(id, name, title string, base map[string]map[string]any, baseOr
 		"title":   title,
 		"type":    "object",
 		"definitions": map[string]any{
-			"base":   map[string]any{"id": "#base", "type": "object", "properties": baseProps, "required": baseReq},
-			"custom": map[string]any{"id": "#custom", "type": "object", "properties": customProps, "required": customReq},
+			"base": map[string]any{
+				"id":         "#base",
+				"type":       "object",
+				"properties": baseProps,
+				"required":   baseReq,
+			},
+			"custom": map[string]any{
+				"id":         "#custom",
+				"type":       "object",
+				"properties": customProps,
+				"required":   customReq,
+			},
 		},
 		"properties": map[string]any{"profile": map[string]any{"allOf": []any{
 			map[string]any{"$ref": "#/definitions/custom"}, map[string]any{"$ref": "#/definitions/base"}}}},
@@ -135,13 +166,21 @@ func (s *Sim) updateAppSchema(r *http.Request) (int, any, error) {
 }
 
 // applySchemaChanges validates every change before applying any of them.
-func applySchemaChanges(sp *schemaProps, changes map[string]any, base map[string]map[string]any, external bool) error {
+func applySchemaChanges(
+	sp *schemaProps,
+	changes map[string]any,
+	base map[string]map[string]any,
+	external bool,
+) error {
 	var causes []string
 	valid := map[string]map[string]any{}
 	for _, name := range sortedKeys(changes) {
 		if changes[name] == nil {
 			if _, ok := sp.props[name]; !ok {
-				causes = append(causes, fmt.Sprintf("%s: Property does not exist and cannot be removed", name))
+				causes = append(
+					causes,
+					fmt.Sprintf("%s: Property does not exist and cannot be removed", name),
+				)
 			}
 			continue
 		}
@@ -167,15 +206,34 @@ func applySchemaChanges(sp *schemaProps, changes map[string]any, base map[string
 	return nil
 }
 
-func validateSchemaProperty(name string, def map[string]any, base map[string]map[string]any, external bool) (map[string]any, []string) {
+func validateSchemaProperty(
+	name string,
+	def map[string]any,
+	base map[string]map[string]any,
+	external bool,
+) (map[string]any, []string) {
 	var causes []string
 	if !variableName.MatchString(name) {
-		causes = append(causes, fmt.Sprintf("%s: Variable name must start with a letter and contain only letters, digits and underscores", name))
+		causes = append(causes, name+": Variable name must start with a letter and contain only letters, "+
+			"digits and underscores")
 	}
 	if _, ok := base[name]; ok {
-		causes = append(causes, fmt.Sprintf("%s: A base property cannot be changed through the custom definitions", name))
+		causes = append(causes, name+": A base property cannot be changed through the custom definitions")
 	}
 	out := map[string]any{}
+	causes = append(causes, typeCauses(name, def, out)...)
+	causes = append(causes, externalCauses(name, def, out, external)...)
+	for _, k := range schemaPassKeys {
+		if v, ok := def[k]; ok {
+			out[k] = v
+		}
+	}
+	return out, causes
+}
+
+// typeCauses checks title, type, scope and required, and copies them into out.
+func typeCauses(name string, def, out map[string]any) []string {
+	var causes []string
 	title := strings.TrimSpace(strOf(def["title"]))
 	if title == "" {
 		causes = append(causes, name+": title: The field cannot be left blank")
@@ -183,7 +241,8 @@ func validateSchemaProperty(name string, def map[string]any, base map[string]map
 	out["title"] = title
 	typ := strOf(def["type"])
 	if !contains(schemaTypes, typ) {
-		causes = append(causes, fmt.Sprintf("%s: type: %q is not one of %s", name, typ, strings.Join(schemaTypes, ", ")))
+		causes = append(causes, fmt.Sprintf("%s: type: %q is not one of %s",
+			name, typ, strings.Join(schemaTypes, ", ")))
 	}
 	out["type"] = typ
 	if typ == "array" && strOf(path(def, "items", "type")) == "" {
@@ -204,6 +263,13 @@ func validateSchemaProperty(name string, def map[string]any, base map[string]map
 		}
 		out["required"] = b
 	}
+	return causes
+}
+
+// externalCauses checks externalName and externalNamespace; they are kept only when the
+// app's SCIM provisioning is on.
+func externalCauses(name string, def, out map[string]any, external bool) []string {
+	var causes []string
 	extName, extNS := strOf(def["externalName"]), strOf(def["externalNamespace"])
 	if extNS != "" && extName == "" {
 		causes = append(causes, name+": externalName: An external namespace needs an external name")
@@ -217,12 +283,7 @@ func validateSchemaProperty(name string, def map[string]any, base map[string]map
 			out["externalNamespace"] = extNS
 		}
 	}
-	for _, k := range schemaPassKeys {
-		if v, ok := def[k]; ok {
-			out[k] = v
-		}
-	}
-	return out, causes
+	return causes
 }
 
 func (s *Sim) userBase() map[string]map[string]any {
@@ -246,7 +307,14 @@ func (s *Sim) getUserSchema(r *http.Request) (int, any, error) {
 }
 
 func (s *Sim) renderUserSchema() map[string]any {
-	return renderSchema(s.URL()+"/meta/schemas/user/default", "user", "User", s.userBase(), userBaseProperties, s.userCustom)
+	return renderSchema(
+		s.URL()+"/meta/schemas/user/default",
+		"user",
+		"User",
+		s.userBase(),
+		userBaseProperties,
+		s.userCustom,
+	)
 }
 
 func (s *Sim) updateUserSchema(r *http.Request) (int, any, error) {

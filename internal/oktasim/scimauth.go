@@ -89,8 +89,12 @@ func (e *engine) bearer(ctx context.Context, appID string) (string, string, erro
 		s.mu.Lock()
 		p := *s.apps[appID].provisioning
 		s.mu.Unlock()
-		fresh, err := s.tokenRequest(ctx, p, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.refresh},
-			"scope": {p.scope()}})
+		fresh, err := s.tokenRequest(
+			ctx,
+			p,
+			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.refresh},
+				"scope": {p.scope()}},
+		)
 		if err != nil {
 			return "", "", fmt.Errorf("refresh the access token: %w", err)
 		}
@@ -193,10 +197,19 @@ func (s *Sim) tokenRequest(ctx context.Context, p Provisioning, form url.Values)
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err := json.Unmarshal(raw, &body); err != nil {
-		return nil, fmt.Errorf("token endpoint answered %d: %s", resp.StatusCode, strings.TrimSpace(string(raw)))
+		return nil, fmt.Errorf(
+			"token endpoint answered %d: %s",
+			resp.StatusCode,
+			strings.TrimSpace(string(raw)),
+		)
 	}
 	if resp.StatusCode != http.StatusOK || body.Access == "" {
-		return nil, fmt.Errorf("token endpoint answered %d %s: %s", resp.StatusCode, body.Error, body.Description)
+		return nil, fmt.Errorf(
+			"token endpoint answered %d %s: %s",
+			resp.StatusCode,
+			body.Error,
+			body.Description,
+		)
 	}
 	return &scimToken{access: body.Access, refresh: body.Refresh,
 		expires: s.now().Add(time.Duration(body.ExpiresIn) * time.Second)}, nil
@@ -214,8 +227,13 @@ func (p Provisioning) redirectURI(appName string) string {
 // own authorization server with the connector's redirect URI, then the code exchange.
 func (s *Sim) authenticate(ctx context.Context, appName string, p Provisioning) (*scimToken, error) {
 	state := randomToken(16)
-	q := url.Values{"client_id": {p.ClientID}, "redirect_uri": {p.redirectURI(appName)}, "response_type": {"code"},
-		"scope": {p.scope()}, "state": {state}}
+	q := url.Values{
+		"client_id":     {p.ClientID},
+		"redirect_uri":  {p.redirectURI(appName)},
+		"response_type": {"code"},
+		"scope":         {p.scope()},
+		"state":         {state},
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
 		s.URL()+"/oauth2/"+p.serverID()+"/v1/authorize?"+q.Encode(), nil)
 	if err != nil {
@@ -228,7 +246,11 @@ func (s *Sim) authenticate(ctx context.Context, appName string, p Provisioning) 
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusFound {
-		return nil, fmt.Errorf("authorize endpoint answered %d: %s", resp.StatusCode, strings.TrimSpace(string(raw)))
+		return nil, fmt.Errorf(
+			"authorize endpoint answered %d: %s",
+			resp.StatusCode,
+			strings.TrimSpace(string(raw)),
+		)
 	}
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {
@@ -246,7 +268,10 @@ func (s *Sim) authenticate(ctx context.Context, appName string, p Provisioning) 
 		return nil, err
 	}
 	if tok.refresh == "" {
-		return nil, fmt.Errorf("the token response has no refresh token: the client needs the refresh_token grant and the offline_access scope")
+		return nil, fmt.Errorf(
+			"the token response has no refresh token: the client needs the refresh_token grant " +
+				"and the offline_access scope",
+		)
 	}
 	return tok, nil
 }
@@ -263,7 +288,10 @@ func (s *Sim) ConfigureProvisioning(ctx context.Context, appID string, p Provisi
 	}
 	if !a.isCustomSAML() {
 		s.mu.Unlock()
-		return errValidation("provisioning", "SCIM provisioning can be switched on only for a custom SAML 2.0 app here")
+		return errValidation(
+			"provisioning",
+			"SCIM provisioning can be switched on only for a custom SAML 2.0 app here",
+		)
 	}
 	appName := a.name()
 	s.mu.Unlock()
@@ -284,7 +312,8 @@ func (s *Sim) ConfigureProvisioning(ctx context.Context, appID string, p Provisi
 	prevTok := e.tokens[appID]
 	e.tokens[appID] = tok
 	e.mu.Unlock()
-	if _, err := s.scimCall(ctx, appID, "test connection", "", http.MethodGet, "/Users?startIndex=1&count=2", nil); err != nil {
+	_, err = s.scimCall(ctx, appID, "test connection", "", http.MethodGet, "/Users?startIndex=1&count=2", nil)
+	if err != nil {
 		s.mu.Lock()
 		a.provisioning = prev
 		s.mu.Unlock()
@@ -310,7 +339,10 @@ func (p *Provisioning) validate() error {
 		causes = append(causes, "uniqueIdentifier: must be email or userName")
 	}
 	if p.ClientID == "" || p.ClientSecret == "" {
-		causes = append(causes, "clientId and clientSecret: OAuth 2 needs the OIDC app's client id and secret")
+		causes = append(
+			causes,
+			"clientId and clientSecret: OAuth 2 needs the OIDC app's client id and secret",
+		)
 	}
 	if len(causes) > 0 {
 		return errValidation("provisioning", causes...)

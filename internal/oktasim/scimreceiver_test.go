@@ -45,8 +45,9 @@ func (rc *receiver) baseURL() string { return rc.srv.URL + "/api/v2/agencies/a1/
 func (rc *receiver) fail(w http.ResponseWriter, status int, scimType, detail string) {
 	w.Header().Set("Content-Type", "application/scim+json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"},
-		"status": fmt.Sprint(status), "scimType": scimType, "detail": detail})
+	_ = json.NewEncoder(w).
+		Encode(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:Error"},
+			"status": fmt.Sprint(status), "scimType": scimType, "detail": detail})
 }
 
 func (rc *receiver) reply(w http.ResponseWriter, status int, v any) {
@@ -78,17 +79,24 @@ func (rc *receiver) verify(r *http.Request) error {
 			if k["kid"] == tok.Header["kid"] {
 				n, _ := base64.RawURLEncoding.DecodeString(k["n"])
 				e, _ := base64.RawURLEncoding.DecodeString(k["e"])
-				return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}, nil
+				return &rsa.PublicKey{
+					N: new(big.Int).SetBytes(n),
+					E: int(new(big.Int).SetBytes(e).Int64()),
+				}, nil
 			}
 		}
 		return nil, fmt.Errorf("unknown kid")
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(rc.issuer), jwt.WithAudience("api://default"), jwt.WithExpirationRequired())
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(rc.issuer), jwt.WithAudience("api://default"),
+		jwt.WithExpirationRequired())
 	return err
 }
 
 func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
-	rc.requests = append(rc.requests, r.Method+" "+strings.TrimPrefix(r.URL.RequestURI(), "/api/v2/agencies/a1/scim"))
+	rc.requests = append(
+		rc.requests,
+		r.Method+" "+strings.TrimPrefix(r.URL.RequestURI(), "/api/v2/agencies/a1/scim"),
+	)
 	rc.mu.Unlock()
 	if err := rc.verify(r); err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -117,12 +125,14 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		rc.fail(w, http.StatusNotFound, "", "not found")
 	case r.Method == http.MethodPost:
-		if kind == "Users" && rc.badgeRequired && objMap(body["urn:ietf:params:scim:schemas:extension:2.0:axon"])["badgeId"] == nil {
+		if kind == "Users" && rc.badgeRequired &&
+			objMap(body["urn:ietf:params:scim:schemas:extension:2.0:axon"])["badgeId"] == nil {
 			rc.fail(w, http.StatusBadRequest, "invalidValue", "badgeId is required")
 			return
 		}
 		for _, doc := range store {
-			if kind == "Users" && strings.EqualFold(fmt.Sprint(doc["userName"]), fmt.Sprint(body["userName"])) {
+			if kind == "Users" &&
+				strings.EqualFold(fmt.Sprint(doc["userName"]), fmt.Sprint(body["userName"])) {
 				rc.fail(w, http.StatusConflict, "uniqueness", "userName is taken")
 				return
 			}
@@ -171,8 +181,12 @@ func (rc *receiver) list(w http.ResponseWriter, r *http.Request, store map[strin
 	if f == "" && len(res) > 2 {
 		res = res[:2]
 	}
-	rc.reply(w, http.StatusOK, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
-		"totalResults": len(res), "startIndex": 1, "itemsPerPage": len(res), "Resources": res})
+	rc.reply(
+		w,
+		http.StatusOK,
+		map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
+			"totalResults": len(res), "startIndex": 1, "itemsPerPage": len(res), "Resources": res},
+	)
 }
 
 // patch applies the operations Okta sends: path-less replace, add members, remove members[value eq "x"].

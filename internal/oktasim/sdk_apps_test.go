@@ -47,25 +47,36 @@ func TestSDK_OIDCAppLifecycleAndClientSecrets(t *testing.T) {
 	sim := startSim(t)
 	ctx, c := sdkClient(t, sim)
 
-	created, _, err := c.Application.CreateApplication(ctx, webApp("OIDC for Axon", "authorization_code", "refresh_token"), nil)
+	created, _, err := c.Application.CreateApplication(
+		ctx,
+		webApp("OIDC for Axon", "authorization_code", "refresh_token"),
+		nil,
+	)
 	if err != nil {
 		t.Fatalf("create OIDC app: %v", err)
 	}
 	oidc := created.(*okta.OpenIdConnectApplication)
-	if oidc.Status != "ACTIVE" || oidc.Credentials.OauthClient.ClientId == "" || oidc.Credentials.OauthClient.ClientSecret == "" {
+	if oidc.Status != "ACTIVE" || oidc.Credentials.OauthClient.ClientId == "" ||
+		oidc.Credentials.OauthClient.ClientSecret == "" {
 		t.Fatalf("created app lacks status, client id or secret: %+v", oidc.Credentials.OauthClient)
 	}
 
 	got := okta.NewOpenIdConnectApplication()
-	if _, _, err := c.Application.GetApplication(ctx, oidc.Id, got, nil); err != nil || got.Label != "OIDC for Axon" {
+	if _, _, err := c.Application.GetApplication(ctx, oidc.Id, got, nil); err != nil ||
+		got.Label != "OIDC for Axon" {
 		t.Fatalf("get app: %v %q", err, got.Label)
 	}
-	apps, _, err := c.Application.ListApplications(ctx, query.NewQueryParams(query.WithQ("OIDC"), query.WithFilter(`status eq "ACTIVE"`)))
+	apps, _, err := c.Application.ListApplications(
+		ctx,
+		query.NewQueryParams(query.WithQ("OIDC"), query.WithFilter(`status eq "ACTIVE"`)),
+	)
 	if err != nil || len(apps) != 1 {
 		t.Fatalf("list by q and filter: %v, %d apps", err, len(apps))
 	}
 
-	got.Settings.OauthClient.RedirectUris = []string{"https://system-admin.okta.com/admin/app/cpc/x/oauth/callback"}
+	got.Settings.OauthClient.RedirectUris = []string{
+		"https://system-admin.okta.com/admin/app/cpc/x/oauth/callback",
+	}
 	if _, _, err := c.Application.UpdateApplication(ctx, oidc.Id, got); err != nil {
 		t.Fatalf("update redirect URIs: %v", err)
 	}
@@ -74,7 +85,11 @@ func TestSDK_OIDCAppLifecycleAndClientSecrets(t *testing.T) {
 	if err != nil || len(secrets) != 1 {
 		t.Fatalf("list secrets: %v %d", err, len(secrets))
 	}
-	second, _, err := c.Application.CreateNewClientSecretForApplication(ctx, oidc.Id, okta.ClientSecretMetadata{})
+	second, _, err := c.Application.CreateNewClientSecretForApplication(
+		ctx,
+		oidc.Id,
+		okta.ClientSecretMetadata{},
+	)
 	if err != nil || second.ClientSecret == "" {
 		t.Fatalf("create second secret: %v", err)
 	}
@@ -119,7 +134,8 @@ func TestSDK_OIDCAppValidationRefusesWhatOktaRefuses(t *testing.T) {
 		app   okta.App
 		cause string
 	}{
-		{name: "web app without authorization_code", app: webApp("cc only", "client_credentials"), cause: "authorization_code"},
+		{name: "web app without authorization_code", app: webApp("cc only", "client_credentials"),
+			cause: "authorization_code"},
 		{name: "authorization_code without redirect URIs", app: noRedirect, cause: "redirect_uris"},
 		{name: "unknown grant type", app: webApp("bad grant", "authorization_code", "magic"), cause: "magic"},
 	} {
@@ -152,7 +168,10 @@ func TestSDK_CustomSAMLAppTakesLabelAndRefusesProvisioningFeatures(t *testing.T)
 	if !strings.HasPrefix(app.Name, "oktasim_samlforaxon_") {
 		t.Fatalf("Okta-assigned name %q", app.Name)
 	}
-	apps, _, err := c.Application.ListApplications(ctx, query.NewQueryParams(query.WithFilter(`name eq "`+app.Name+`"`)))
+	apps, _, err := c.Application.ListApplications(
+		ctx,
+		query.NewQueryParams(query.WithFilter(`name eq "`+app.Name+`"`)),
+	)
 	if err != nil || len(apps) != 1 {
 		t.Fatalf("list by name filter: %v %d", err, len(apps))
 	}
@@ -161,8 +180,15 @@ func TestSDK_CustomSAMLAppTakesLabelAndRefusesProvisioningFeatures(t *testing.T)
 	if oe := oktaError(t, err); !strings.Contains(oe.Error(), "Provisioning is not supported") {
 		t.Fatalf("list features before SCIM is on: %q", oe.Error())
 	}
-	_, _, err = c.Application.UpdateFeatureForApplication(ctx, app.Id, "USER_PROVISIONING", okta.CapabilitiesObject{
-		Create: &okta.CapabilitiesCreateObject{LifecycleCreate: &okta.LifecycleCreateSettingObject{Status: "ENABLED"}}})
+	_, _, err = c.Application.UpdateFeatureForApplication(
+		ctx,
+		app.Id,
+		"USER_PROVISIONING",
+		okta.CapabilitiesObject{
+			Create: &okta.CapabilitiesCreateObject{
+				LifecycleCreate: &okta.LifecycleCreateSettingObject{Status: "ENABLED"},
+			}},
+	)
 	if oe := oktaError(t, err); oe.ErrorCode != "E0000001" {
 		t.Fatalf("switch provisioning on through the API: got %s", oe.ErrorCode)
 	}
@@ -176,7 +202,8 @@ func TestSDK_ListPaginatesWithLinkHeaders(t *testing.T) {
 	sim := startSim(t)
 	ctx, c := sdkClient(t, sim)
 	for i := range 5 {
-		if _, _, err := c.Application.CreateApplication(ctx, samlApp("Page app "+string(rune('A'+i))), nil); err != nil {
+		_, _, err := c.Application.CreateApplication(ctx, samlApp("Page app "+string(rune('A'+i))), nil)
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -25,19 +25,39 @@ func TestSDK_UsersGroupsAndAppAssignments(t *testing.T) {
 	sim := startSim(t)
 	ctx, c := sdkClient(t, sim)
 
-	u, _, err := c.User.CreateUser(ctx, newUser("zoe.obrien@riverbendpd.example", "10001"), query.NewQueryParams(query.WithActivate(true)))
+	u, _, err := c.User.CreateUser(
+		ctx,
+		newUser("zoe.obrien@riverbendpd.example", "10001"),
+		query.NewQueryParams(query.WithActivate(true)),
+	)
 	if err != nil || u.Status != "PROVISIONED" {
 		t.Fatalf("create user: %v %+v", err, u)
 	}
 	_, _, err = c.User.CreateUser(ctx, newUser("Zoe.OBrien@riverbendpd.example", "10002"), nil)
-	if oe := oktaError(t, err); oe.ErrorCode != "E0000001" || !strings.Contains(oe.Error(), "already exists") {
+	if oe := oktaError(t, err); oe.ErrorCode != "E0000001" ||
+		!strings.Contains(oe.Error(), "already exists") {
 		t.Fatalf("duplicate login: %s %q", oe.ErrorCode, oe.Error())
 	}
-	_, _, err = c.User.CreateUser(ctx, okta.CreateUserRequest{Profile: &okta.UserProfile{"login": "x@y.example", "email": "x@y.example", "firstName": "X", "lastName": "Y", "badge": "1"}}, nil)
+	_, _, err = c.User.CreateUser(
+		ctx,
+		okta.CreateUserRequest{
+			Profile: &okta.UserProfile{
+				"login":     "x@y.example",
+				"email":     "x@y.example",
+				"firstName": "X",
+				"lastName":  "Y",
+				"badge":     "1",
+			},
+		},
+		nil,
+	)
 	if oe := oktaError(t, err); !strings.Contains(oe.Error(), "not defined in profile") {
 		t.Fatalf("undefined property: %q", oe.Error())
 	}
-	found, _, err := c.User.ListUsers(ctx, query.NewQueryParams(query.WithSearch(`profile.employeeNumber eq "10001"`)))
+	found, _, err := c.User.ListUsers(
+		ctx,
+		query.NewQueryParams(query.WithSearch(`profile.employeeNumber eq "10001"`)),
+	)
 	if err != nil || len(found) != 1 || found[0].Id != u.Id {
 		t.Fatalf("search by employeeNumber: %v %d", err, len(found))
 	}
@@ -59,7 +79,8 @@ func TestSDK_UsersGroupsAndAppAssignments(t *testing.T) {
 		t.Fatal(err)
 	}
 	appID := created.(*okta.SamlApplication).Id
-	if _, _, err := c.Application.CreateApplicationGroupAssignment(ctx, appID, g.Id, okta.ApplicationGroupAssignment{}); err != nil {
+	_, _, err = c.Application.CreateApplicationGroupAssignment(ctx, appID, g.Id, okta.ApplicationGroupAssignment{})
+	if err != nil {
 		t.Fatalf("assign group: %v", err)
 	}
 	gas, _, err := c.Application.ListApplicationGroupAssignments(ctx, appID, nil)
@@ -106,15 +127,18 @@ func TestSDK_GroupPushMappingRefusedBeforeProvisioning(t *testing.T) {
 		t.Fatal(err)
 	}
 	rq := c.CloneRequestExecutor()
-	req, err := rq.WithAccept("application/json").WithContentType("application/json").NewRequest(http.MethodPost,
-		"/api/v1/apps/"+created.(*okta.SamlApplication).Id+"/group-push/mappings",
-		map[string]any{"sourceGroupId": g.Id, "targetGroupName": "Traffic Division", "status": "ACTIVE"})
+	req, err := rq.WithAccept("application/json").
+		WithContentType("application/json").
+		NewRequest(http.MethodPost,
+			"/api/v1/apps/"+created.(*okta.SamlApplication).Id+"/group-push/mappings",
+			map[string]any{"sourceGroupId": g.Id, "targetGroupName": "Traffic Division", "status": "ACTIVE"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out map[string]any
 	_, err = rq.Do(ctx, req, &out)
-	if oe := oktaError(t, err); oe.ErrorCode != "E0000001" || !strings.Contains(oe.Error(), "Group push is not enabled") {
+	if oe := oktaError(t, err); oe.ErrorCode != "E0000001" ||
+		!strings.Contains(oe.Error(), "Group push is not enabled") {
 		t.Fatalf("group push before the manual step: %s %q", oe.ErrorCode, oe.Error())
 	}
 }
@@ -123,7 +147,9 @@ func TestSDK_InjectedFaultsAreSeenByTheClient(t *testing.T) {
 	sim := startSim(t)
 	ctx, c := sdkClient(t, sim)
 
-	if _, err := sim.InjectFault(oktasim.Fault{Kind: oktasim.FaultRateLimit, PathPrefix: "/api/v1/apps", Count: 1, ResetAfter: time.Second}); err != nil {
+	if _, err := sim.InjectFault(oktasim.Fault{
+		Kind: oktasim.FaultRateLimit, PathPrefix: "/api/v1/apps", Count: 1, ResetAfter: time.Second,
+	}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -134,10 +160,13 @@ func TestSDK_InjectedFaultsAreSeenByTheClient(t *testing.T) {
 		t.Fatalf("the SDK retried after %v, before the reset", waited)
 	}
 
-	if _, err := sim.InjectFault(oktasim.Fault{Kind: oktasim.FaultRateLimit, PathPrefix: "/api/v1/groups", ResetAfter: time.Second}); err != nil {
+	if _, err := sim.InjectFault(oktasim.Fault{
+		Kind: oktasim.FaultRateLimit, PathPrefix: "/api/v1/groups", ResetAfter: time.Second,
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Group.ListGroups(ctx, nil); err == nil || !strings.Contains(err.Error(), "too many requests") {
+	if _, _, err := c.Group.ListGroups(ctx, nil); err == nil ||
+		!strings.Contains(err.Error(), "too many requests") {
 		t.Fatalf("a persistent 429 must reach the caller once the SDK's retries are spent, got %v", err)
 	}
 	if f := sim.Faults(); len(f) != 1 || f[0].Hits != 3 {
@@ -145,7 +174,9 @@ func TestSDK_InjectedFaultsAreSeenByTheClient(t *testing.T) {
 	}
 	sim.ClearFaults()
 
-	if _, err := sim.InjectFault(oktasim.Fault{Kind: oktasim.FaultServerError, PathPrefix: "/api/v1/users", Status: http.StatusServiceUnavailable, Count: 1}); err != nil {
+	if _, err := sim.InjectFault(oktasim.Fault{
+		Kind: oktasim.FaultServerError, PathPrefix: "/api/v1/users", Status: http.StatusServiceUnavailable, Count: 1,
+	}); err != nil {
 		t.Fatal(err)
 	}
 	_, resp, err := c.User.ListUsers(ctx, nil)
@@ -156,7 +187,9 @@ func TestSDK_InjectedFaultsAreSeenByTheClient(t *testing.T) {
 		t.Fatalf("the fault was for one request only: %v", err)
 	}
 
-	if _, err := sim.InjectFault(oktasim.Fault{Kind: oktasim.FaultLatency, PathPrefix: "/api/v1/meta", Count: 1, Delay: 300 * time.Millisecond}); err != nil {
+	if _, err := sim.InjectFault(oktasim.Fault{
+		Kind: oktasim.FaultLatency, PathPrefix: "/api/v1/meta", Count: 1, Delay: 300 * time.Millisecond,
+	}); err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
@@ -174,13 +207,30 @@ func TestSDK_PrivateKeyModeUsesGrantedScopes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sa, err := sim.CreateServiceApp("scim-operator", &key.PublicKey, "kid-1", []string{"okta.apps.manage", "okta.schemas.manage"})
+	sa, err := sim.CreateServiceApp(
+		"scim-operator",
+		&key.PublicKey,
+		"kid-1",
+		[]string{"okta.apps.manage", "okta.schemas.manage"},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
-	ctx, c := sdkClient(t, sim, okta.WithToken(""), okta.WithAuthorizationMode("PrivateKey"), okta.WithClientId(sa.ClientID),
-		okta.WithScopes([]string{"okta.apps.manage", "okta.schemas.manage"}), okta.WithPrivateKey(pemKey), okta.WithPrivateKeyId("kid-1"))
+	pemKey := string(
+		pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+	)
+	ctx, c := sdkClient(
+		t,
+		sim,
+		okta.WithToken(""),
+		okta.WithAuthorizationMode("PrivateKey"),
+		okta.WithClientId(sa.ClientID),
+		okta.WithScopes(
+			[]string{"okta.apps.manage", "okta.schemas.manage"},
+		),
+		okta.WithPrivateKey(pemKey),
+		okta.WithPrivateKeyId("kid-1"),
+	)
 	if _, _, err := c.Application.ListApplications(ctx, nil); err != nil {
 		t.Fatalf("list apps with okta.apps.manage: %v", err)
 	}
@@ -193,15 +243,38 @@ func TestSDK_PrivateKeyModeUsesGrantedScopes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}))
-	ctx2, c2 := sdkClient(t, sim, okta.WithToken(""), okta.WithAuthorizationMode("PrivateKey"), okta.WithClientId(sa.ClientID),
-		okta.WithScopes([]string{"okta.apps.manage"}), okta.WithPrivateKey(otherPEM), okta.WithPrivateKeyId("kid-1"))
+	otherPEM := string(
+		pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)}),
+	)
+	ctx2, c2 := sdkClient(
+		t,
+		sim,
+		okta.WithToken(""),
+		okta.WithAuthorizationMode("PrivateKey"),
+		okta.WithClientId(sa.ClientID),
+		okta.WithScopes(
+			[]string{"okta.apps.manage"},
+		),
+		okta.WithPrivateKey(otherPEM),
+		okta.WithPrivateKeyId("kid-1"),
+	)
 	if _, _, err := c2.Application.ListApplications(ctx2, nil); err == nil {
 		t.Fatalf("an assertion signed by an unregistered key must be refused")
 	}
-	ctx3, c3 := sdkClient(t, sim, okta.WithToken(""), okta.WithAuthorizationMode("PrivateKey"), okta.WithClientId(sa.ClientID),
-		okta.WithScopes([]string{"okta.users.manage"}), okta.WithPrivateKey(pemKey), okta.WithPrivateKeyId("kid-1"))
-	if _, _, err := c3.Application.ListApplications(ctx3, nil); err == nil || !strings.Contains(err.Error(), "not granted") {
+	ctx3, c3 := sdkClient(
+		t,
+		sim,
+		okta.WithToken(""),
+		okta.WithAuthorizationMode("PrivateKey"),
+		okta.WithClientId(sa.ClientID),
+		okta.WithScopes(
+			[]string{"okta.users.manage"},
+		),
+		okta.WithPrivateKey(pemKey),
+		okta.WithPrivateKeyId("kid-1"),
+	)
+	if _, _, err := c3.Application.ListApplications(ctx3, nil); err == nil ||
+		!strings.Contains(err.Error(), "not granted") {
 		t.Fatalf("a scope that was never granted must be refused, got %v", err)
 	}
 }

@@ -20,9 +20,20 @@ func badgeProperty() map[string]*okta.UserSchemaAttribute {
 	}}
 }
 
-func addAppProperties(ctx context.Context, c *okta.Client, appID string, props map[string]*okta.UserSchemaAttribute) (*okta.UserSchema, error) {
+func prop(name string, a *okta.UserSchemaAttribute) map[string]*okta.UserSchemaAttribute {
+	return map[string]*okta.UserSchemaAttribute{name: a}
+}
+
+func addAppProperties(
+	ctx context.Context,
+	c *okta.Client,
+	appID string,
+	props map[string]*okta.UserSchemaAttribute,
+) (*okta.UserSchema, error) {
 	s, _, err := c.UserSchema.UpdateApplicationUserProfile(ctx, appID, okta.UserSchema{
-		Definitions: &okta.UserSchemaDefinitions{Custom: &okta.UserSchemaPublic{Id: "#custom", Type: "object", Properties: props}}})
+		Definitions: &okta.UserSchemaDefinitions{
+			Custom: &okta.UserSchemaPublic{Id: "#custom", Type: "object", Properties: props},
+		}})
 	return s, err
 }
 
@@ -53,10 +64,15 @@ func TestSDK_AppUserSchemaValidatesAndDropsExternalNamesBeforeProvisioning(t *te
 		cause string
 	}{
 		{name: "no title", props: map[string]*okta.UserSchemaAttribute{"rankName": {Type: "string"}}, cause: "title"},
-		{name: "bad type", props: map[string]*okta.UserSchemaAttribute{"rankName": {Title: "Rank", Type: "date"}}, cause: "type"},
-		{name: "bad variable name", props: map[string]*okta.UserSchemaAttribute{"1rank": {Title: "Rank", Type: "string"}}, cause: "Variable name"},
-		{name: "base property", props: map[string]*okta.UserSchemaAttribute{"userName": {Title: "User", Type: "string"}}, cause: "base property"},
-		{name: "namespace without name", props: map[string]*okta.UserSchemaAttribute{"rankName": {Title: "Rank", Type: "string", ExternalNamespace: axonURN}}, cause: "externalName"},
+		{name: "bad type", props: prop("rankName", &okta.UserSchemaAttribute{Title: "Rank", Type: "date"}),
+			cause: "type"},
+		{name: "bad variable name", props: prop("1rank", &okta.UserSchemaAttribute{Title: "Rank", Type: "string"}),
+			cause: "Variable name"},
+		{name: "base property", props: prop("userName", &okta.UserSchemaAttribute{Title: "User", Type: "string"}),
+			cause: "base property"},
+		{name: "namespace without name", props: prop("rankName",
+			&okta.UserSchemaAttribute{Title: "Rank", Type: "string", ExternalNamespace: axonURN}),
+			cause: "externalName"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := addAppProperties(ctx, c, appID, tc.props)
@@ -80,7 +96,10 @@ func TestSDK_ProfileMappingsFoundByBothEndsAndValidated(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	byTarget, _, err := c.ProfileMapping.ListProfileMappings(ctx, query.NewQueryParams(query.WithTargetId(appID)))
+	byTarget, _, err := c.ProfileMapping.ListProfileMappings(
+		ctx,
+		query.NewQueryParams(query.WithTargetId(appID)),
+	)
 	if err != nil || len(byTarget) != 1 {
 		t.Fatalf("list by targetId: %v %d", err, len(byTarget))
 	}
@@ -102,8 +121,11 @@ func TestSDK_ProfileMappingsFoundByBothEndsAndValidated(t *testing.T) {
 	id := both[0].Id
 
 	updated, _, err := c.ProfileMapping.UpdateProfileMapping(ctx, id, okta.ProfileMapping{
-		Properties: map[string]*okta.ProfileMappingProperty{"badgeId": {Expression: "user.employeeNumber", PushStatus: "PUSH"}}})
-	if err != nil || updated.Properties["badgeId"].Expression != "user.employeeNumber" || updated.Properties["givenName"] == nil {
+		Properties: map[string]*okta.ProfileMappingProperty{
+			"badgeId": {Expression: "user.employeeNumber", PushStatus: "PUSH"},
+		}})
+	if err != nil || updated.Properties["badgeId"].Expression != "user.employeeNumber" ||
+		updated.Properties["givenName"] == nil {
 		t.Fatalf("update mapping: %v %+v", err, updated)
 	}
 	for _, tc := range []struct {
@@ -115,7 +137,9 @@ func TestSDK_ProfileMappingsFoundByBothEndsAndValidated(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := c.ProfileMapping.UpdateProfileMapping(ctx, id, okta.ProfileMapping{
-				Properties: map[string]*okta.ProfileMappingProperty{tc.target: {Expression: tc.expr, PushStatus: "PUSH"}}})
+				Properties: map[string]*okta.ProfileMappingProperty{
+					tc.target: {Expression: tc.expr, PushStatus: "PUSH"},
+				}})
 			if oe := oktaError(t, err); oe.ErrorCode != "E0000001" {
 				t.Fatalf("got %s, want E0000001", oe.ErrorCode)
 			}
@@ -126,7 +150,11 @@ func TestSDK_ProfileMappingsFoundByBothEndsAndValidated(t *testing.T) {
 func TestSDK_AuthorizationServerPolicyAndRuleLifetimes(t *testing.T) {
 	sim := startSim(t)
 	ctx, c := sdkClient(t, sim)
-	created, _, err := c.Application.CreateApplication(ctx, webApp("OIDC for Axon", "authorization_code", "refresh_token"), nil)
+	created, _, err := c.Application.CreateApplication(
+		ctx,
+		webApp("OIDC for Axon", "authorization_code", "refresh_token"),
+		nil,
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,15 +172,28 @@ func TestSDK_AuthorizationServerPolicyAndRuleLifetimes(t *testing.T) {
 		t.Fatalf("issuer override not shown: %s", as.Issuer)
 	}
 
-	_, _, err = c.AuthorizationServer.CreateAuthorizationServerPolicy(ctx, "default", okta.AuthorizationServerPolicy{
-		Type: "OAUTH_AUTHORIZATION_POLICY", Name: "bad", Conditions: &okta.PolicyRuleConditions{
-			Clients: &okta.ClientPolicyCondition{Include: []string{"0oanotaclient"}}}})
+	_, _, err = c.AuthorizationServer.CreateAuthorizationServerPolicy(
+		ctx,
+		"default",
+		okta.AuthorizationServerPolicy{
+			Type: "OAUTH_AUTHORIZATION_POLICY", Name: "bad", Conditions: &okta.PolicyRuleConditions{
+				Clients: &okta.ClientPolicyCondition{Include: []string{"0oanotaclient"}}}},
+	)
 	if oe := oktaError(t, err); oe.ErrorCode != "E0000001" {
 		t.Fatalf("policy for an unknown client: got %s", oe.ErrorCode)
 	}
-	pol, _, err := c.AuthorizationServer.CreateAuthorizationServerPolicy(ctx, "default", okta.AuthorizationServerPolicy{
-		Type: "OAUTH_AUTHORIZATION_POLICY", Name: "OIDC for Axon Integration", Description: "Policy for OIDC for Axon Integration",
-		PriorityPtr: okta.Int64Ptr(1), Conditions: &okta.PolicyRuleConditions{Clients: &okta.ClientPolicyCondition{Include: []string{clientID}}}})
+	pol, _, err := c.AuthorizationServer.CreateAuthorizationServerPolicy(
+		ctx,
+		"default",
+		okta.AuthorizationServerPolicy{
+			Type: "OAUTH_AUTHORIZATION_POLICY", Name: "OIDC for Axon Integration",
+			Description: "Policy for OIDC for Axon Integration",
+			PriorityPtr: okta.Int64Ptr(1),
+			Conditions: &okta.PolicyRuleConditions{
+				Clients: &okta.ClientPolicyCondition{Include: []string{clientID}},
+			},
+		},
+	)
 	if err != nil || *pol.PriorityPtr != 1 {
 		t.Fatalf("create policy: %v", err)
 	}
@@ -161,23 +202,37 @@ func TestSDK_AuthorizationServerPolicyAndRuleLifetimes(t *testing.T) {
 		return okta.AuthorizationServerPolicyRule{Type: "RESOURCE_ACCESS", Name: name,
 			Conditions: &okta.AuthorizationServerPolicyRuleConditions{
 				GrantTypes: &okta.GrantTypePolicyRuleCondition{Include: grants},
-				People:     &okta.PolicyPeopleCondition{Groups: &okta.GroupCondition{Include: []string{"EVERYONE"}}},
-				Scopes:     &okta.OAuth2ScopesMediationPolicyRuleCondition{Include: []string{"*"}}},
-			Actions: &okta.AuthorizationServerPolicyRuleActions{Token: &okta.TokenAuthorizationServerPolicyRuleAction{
-				AccessTokenLifetimeMinutesPtr: okta.Int64Ptr(60), RefreshTokenLifetimeMinutesPtr: refresh,
-				RefreshTokenWindowMinutesPtr: okta.Int64Ptr(10080)}}}
+				People: &okta.PolicyPeopleCondition{
+					Groups: &okta.GroupCondition{Include: []string{"EVERYONE"}},
+				},
+				Scopes: &okta.OAuth2ScopesMediationPolicyRuleCondition{Include: []string{"*"}}},
+			Actions: &okta.AuthorizationServerPolicyRuleActions{
+				Token: &okta.TokenAuthorizationServerPolicyRuleAction{
+					AccessTokenLifetimeMinutesPtr: okta.Int64Ptr(60), RefreshTokenLifetimeMinutesPtr: refresh,
+					RefreshTokenWindowMinutesPtr: okta.Int64Ptr(10080)},
+			}}
 	}
 	unlimited, _, err := c.AuthorizationServer.CreateAuthorizationServerPolicyRule(ctx, "default", pol.Id,
 		rule("Authorization Code for Okta SAML Rule", okta.Int64Ptr(0), "authorization_code"))
-	if err != nil || unlimited.Actions.Token.RefreshTokenLifetimeMinutesPtr == nil || *unlimited.Actions.Token.RefreshTokenLifetimeMinutesPtr != 0 {
+	if err != nil || unlimited.Actions.Token.RefreshTokenLifetimeMinutesPtr == nil ||
+		*unlimited.Actions.Token.RefreshTokenLifetimeMinutesPtr != 0 {
 		t.Fatalf("rule with unlimited refresh lifetime: %v %+v", err, unlimited.Actions.Token)
 	}
 	omitted, _, err := c.AuthorizationServer.CreateAuthorizationServerPolicyRule(ctx, "default", pol.Id,
 		rule("lifetime left out", nil, "authorization_code"))
 	if err != nil || *omitted.Actions.Token.RefreshTokenLifetimeMinutesPtr == 0 {
-		t.Fatalf("a rule sent without the pointer field must not be unlimited: %v %+v", err, omitted.Actions.Token)
+		t.Fatalf(
+			"a rule sent without the pointer field must not be unlimited: %v %+v",
+			err,
+			omitted.Actions.Token,
+		)
 	}
-	_, _, err = c.AuthorizationServer.CreateAuthorizationServerPolicyRule(ctx, "default", pol.Id, rule("bad", okta.Int64Ptr(0), "refresh_token"))
+	_, _, err = c.AuthorizationServer.CreateAuthorizationServerPolicyRule(
+		ctx,
+		"default",
+		pol.Id,
+		rule("bad", okta.Int64Ptr(0), "refresh_token"),
+	)
 	if oe := oktaError(t, err); oe.ErrorCode != "E0000001" {
 		t.Fatalf("rule with a grant type rules cannot name: got %s", oe.ErrorCode)
 	}
@@ -189,7 +244,8 @@ func TestSDK_AuthorizationServerPolicyAndRuleLifetimes(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0].Alg != "RS256" {
 		t.Fatalf("keys: %v %+v", err, keys)
 	}
-	if _, _, err := c.AuthorizationServer.RotateAuthorizationServerKeys(ctx, "default", okta.JwkUse{Use: "sig"}); err != nil {
+	_, _, err = c.AuthorizationServer.RotateAuthorizationServerKeys(ctx, "default", okta.JwkUse{Use: "sig"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	keys, _, _ = c.AuthorizationServer.ListAuthorizationServerKeys(ctx, "default")

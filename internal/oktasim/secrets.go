@@ -26,8 +26,14 @@ func (s *Sim) secretRoutes(mux *http.ServeMux) {
 	mux.Handle("POST "+base, s.api("okta.apps.manage", s.createSecret))
 	mux.Handle("GET "+base+"/{secretId}", s.api("okta.apps.read", s.getSecret))
 	mux.Handle("DELETE "+base+"/{secretId}", s.api("okta.apps.manage", s.deleteSecret))
-	mux.Handle("POST "+base+"/{secretId}/lifecycle/activate", s.api("okta.apps.manage", s.secretLifecycle("ACTIVE")))
-	mux.Handle("POST "+base+"/{secretId}/lifecycle/deactivate", s.api("okta.apps.manage", s.secretLifecycle("INACTIVE")))
+	mux.Handle(
+		"POST "+base+"/{secretId}/lifecycle/activate",
+		s.api("okta.apps.manage", s.secretLifecycle("ACTIVE")),
+	)
+	mux.Handle(
+		"POST "+base+"/{secretId}/lifecycle/deactivate",
+		s.api("okta.apps.manage", s.secretLifecycle("INACTIVE")),
+	)
 }
 
 func (s *Sim) newSecret(value string) *clientSecret {
@@ -41,17 +47,16 @@ func (s *Sim) newSecret(value string) *clientSecret {
 }
 
 // initOIDCSecrets gives a confidential client its first secret.
-func (s *Sim) initOIDCSecrets(a *app) error {
+func (s *Sim) initOIDCSecrets(a *app) {
 	cred := objOf(path(a.doc, "credentials", "oauthClient"))
 	switch strOf(cred["token_endpoint_auth_method"]) {
 	case "client_secret_basic", "client_secret_post", "client_secret_jwt":
 	default:
-		return nil
+		return
 	}
 	sec := s.newSecret(strOf(cred["client_secret"]))
 	a.secrets = []*clientSecret{sec}
 	a.syncSecret()
-	return nil
 }
 
 // syncSecret shows the newest active secret in credentials.oauthClient.client_secret.
@@ -140,11 +145,17 @@ func (s *Sim) createSecret(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if len(a.secrets) >= maxClientSecrets {
-		return 0, nil, errValidation("client_secret", "client_secret: You can't have more than two client secrets; delete an inactive one first")
+		return 0, nil, errValidation(
+			"client_secret",
+			"client_secret: You can't have more than two client secrets; delete an inactive one first",
+		)
 	}
 	value := strOf(body["client_secret"])
 	if value != "" && len(value) < 14 {
-		return 0, nil, errValidation("client_secret", "client_secret: A client secret must be at least 14 characters long")
+		return 0, nil, errValidation(
+			"client_secret",
+			"client_secret: A client secret must be at least 14 characters long",
+		)
 	}
 	sec := s.newSecret(value)
 	a.secrets = append(a.secrets, sec)
@@ -164,7 +175,10 @@ func (s *Sim) deleteSecret(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if sec.Status == "ACTIVE" {
-		return 0, nil, errValidation("client_secret", "client_secret: Only an inactive client secret can be deleted")
+		return 0, nil, errValidation(
+			"client_secret",
+			"client_secret: Only an inactive client secret can be deleted",
+		)
 	}
 	a.secrets = removeSecret(a.secrets, sec.ID)
 	return http.StatusNoContent, nil, nil
@@ -193,7 +207,10 @@ func (s *Sim) secretLifecycle(status string) apiFunc {
 			return 0, nil, err
 		}
 		if status == "INACTIVE" && sec.Status == "ACTIVE" && a.activeSecrets() == 1 {
-			return 0, nil, errValidation("client_secret", "client_secret: The only active client secret cannot be deactivated")
+			return 0, nil, errValidation(
+				"client_secret",
+				"client_secret: The only active client secret cannot be deactivated",
+			)
 		}
 		sec.Status = status
 		sec.LastUpdated = s.now().UTC().Format(time.RFC3339)

@@ -39,7 +39,10 @@ func (s *Sim) directoryRoutes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/users/{userId}", s.api("okta.users.manage", s.deleteUser))
 	mux.Handle("GET /api/v1/users/{userId}/groups", s.api("okta.users.read", s.userGroups))
 	for _, op := range []string{"activate", "deactivate", "suspend", "unsuspend"} {
-		mux.Handle("POST /api/v1/users/{userId}/lifecycle/"+op, s.api("okta.users.manage", s.userLifecycle(op)))
+		mux.Handle(
+			"POST /api/v1/users/{userId}/lifecycle/"+op,
+			s.api("okta.users.manage", s.userLifecycle(op)),
+		)
 	}
 	mux.Handle("GET /api/v1/meta/types/user", s.api("okta.userTypes.read", s.listUserTypes))
 	s.groupRoutes(mux)
@@ -170,7 +173,10 @@ func (s *Sim) validateProfile(p map[string]any, self *user) error {
 		}
 		for _, u := range s.users {
 			if u != self && strings.EqualFold(u.login(), l) {
-				causes = append(causes, "login: An object with this field already exists in the current organization")
+				causes = append(
+					causes,
+					"login: An object with this field already exists in the current organization",
+				)
 			}
 		}
 	}
@@ -323,14 +329,20 @@ func (s *Sim) userLifecycle(op string) apiFunc {
 		want, from := map[string]string{
 			"activate": "ACTIVE", "deactivate": "DEPROVISIONED", "suspend": "SUSPENDED", "unsuspend": "ACTIVE",
 		}[op], map[string][]string{
-			"activate":   {"STAGED", "PROVISIONED", "DEPROVISIONED"},
-			"deactivate": {"STAGED", "PROVISIONED", "ACTIVE", "SUSPENDED", "RECOVERY", "LOCKED_OUT", "PASSWORD_EXPIRED"},
-			"suspend":    {"ACTIVE"},
-			"unsuspend":  {"SUSPENDED"},
+			"activate": {"STAGED", "PROVISIONED", "DEPROVISIONED"},
+			"deactivate": {
+				"STAGED", "PROVISIONED", "ACTIVE", "SUSPENDED", "RECOVERY", "LOCKED_OUT", "PASSWORD_EXPIRED",
+			},
+			"suspend":   {"ACTIVE"},
+			"unsuspend": {"SUSPENDED"},
 		}[op]
 		if !contains(from, u.Status) {
-			return 0, nil, newAPIError(http.StatusForbidden, "E0000016",
-				"Activation failed because the user is already active", fmt.Sprintf("user status %s does not allow %s", u.Status, op))
+			return 0, nil, newAPIError(
+				http.StatusForbidden,
+				"E0000016",
+				"Activation failed because the user is already active",
+				fmt.Sprintf("user status %s does not allow %s", u.Status, op),
+			)
 		}
 		s.setUserStatus(u, want)
 		return http.StatusOK, map[string]any{}, nil
@@ -364,7 +376,7 @@ func (s *Sim) userGroups(r *http.Request) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
-func (s *Sim) listUserTypes(r *http.Request) (int, any, error) {
+func (s *Sim) listUserTypes(_ *http.Request) (int, any, error) {
 	return http.StatusOK, []any{map[string]any{
 		"id": s.userType, "name": "user", "displayName": "User", "default": true,
 		"description": "Okta User Profile",

@@ -21,9 +21,26 @@ const (
 var (
 	Ranks = []string{"Officer", "Senior Officer", "Corporal", "Sergeant", "Lieutenant", "Captain",
 		"Commander", "Deputy Chief", "Chief of Police"}
-	Roles     = []string{"User", "User", "User", "Supervisor", "Records Clerk", "Evidence Technician", "Admin", "Blank"}
-	Divisions = []string{"Patrol Division", "Investigations Division", "Traffic Division", "Special Operations",
-		"Professional Standards", "Records & Evidence", "Communications", "Training Academy"}
+	Roles = []string{
+		"User",
+		"User",
+		"User",
+		"Supervisor",
+		"Records Clerk",
+		"Evidence Technician",
+		"Admin",
+		"Blank",
+	}
+	Divisions = []string{
+		"Patrol Division",
+		"Investigations Division",
+		"Traffic Division",
+		"Special Operations",
+		"Professional Standards",
+		"Records & Evidence",
+		"Communications",
+		"Training Academy",
+	}
 	// UnknownRanks are ranks the agency does not have, given to a few people on purpose.
 	UnknownRanks = []string{"Detective Sgt.", "Reserve Deputy", "Sgt"}
 )
@@ -138,7 +155,17 @@ func emailLocal(first, last string) string {
 	return fold(first) + "." + fold(last)
 }
 
-var special = map[rune]string{'ø': "o", 'Ø': "o", 'ł': "l", 'Ł': "l", 'þ': "th", 'Þ': "th", 'ð': "d", 'ı': "i", 'æ': "ae"}
+var special = map[rune]string{
+	'ø': "o",
+	'Ø': "o",
+	'ł': "l",
+	'Ł': "l",
+	'þ': "th",
+	'Þ': "th",
+	'ð': "d",
+	'ı': "i",
+	'æ': "ae",
+}
 
 func fold(s string) string {
 	var b strings.Builder

@@ -82,7 +82,12 @@ func TestGenerate_IsRealisticAndCarriesDeliberateFaults(t *testing.T) {
 		})
 	}
 	if diacritics < 50 || apostrophes < 10 || plus < 50 {
-		t.Fatalf("too few hard names or plus addresses: %d diacritics, %d apostrophes, %d plus", diacritics, apostrophes, plus)
+		t.Fatalf(
+			"too few hard names or plus addresses: %d diacritics, %d apostrophes, %d plus",
+			diacritics,
+			apostrophes,
+			plus,
+		)
 	}
 }
 
