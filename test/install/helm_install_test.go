@@ -2,15 +2,16 @@ package install
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// TestHelmInstall_ManagerBecomesAvailableAndUninstallLeavesOnlyCRDs installs the chart with
+// TestHelmInstall_ManagerBecomesAvailableUpgradesAndUninstallLeavesOnlyCRDs installs the chart with
 // `helm install --wait` into a namespace that enforces the restricted Pod Security Standard,
-// checks what a platform team would check, and uninstalls it.
-func TestHelmInstall_ManagerBecomesAvailableAndUninstallLeavesOnlyCRDs(t *testing.T) {
+// checks what a platform team would check, upgrades it and uninstalls it.
+func TestHelmInstall_ManagerBecomesAvailableUpgradesAndUninstallLeavesOnlyCRDs(t *testing.T) {
 	helm := tool(t, "helm")
 	c := startCluster(t)
 	k := newKube(t, c)
@@ -34,6 +35,20 @@ func TestHelmInstall_ManagerBecomesAvailableAndUninstallLeavesOnlyCRDs(t *testin
 		t.Fatal(err)
 	}
 	expectManagerRunsWithItsRBAC(t, c, k, dep)
+
+	// An upgrade that changes a value rolls the manager out again.
+	run(t, nil, helm, "upgrade", release, filepath.Join("charts", "scim-operator"), kubeconfig,
+		"--namespace", namespace, "--reuse-values", "--set", "logLevel=debug", "--wait", "--timeout", "3m")
+	k.expectDeploymentAvailable(t, namespace, release)
+	upgraded, err := k.cs.AppsV1().Deployments(namespace).Get(t.Context(), release, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upgraded.Generation <= dep.Generation ||
+		!slices.Contains(upgraded.Spec.Template.Spec.Containers[0].Args, "--zap-log-level=debug") {
+		t.Errorf("helm upgrade did not roll out the new log level: generation %d -> %d, args %v",
+			dep.Generation, upgraded.Generation, upgraded.Spec.Template.Spec.Containers[0].Args)
+	}
 
 	run(t, nil, helm, "uninstall", release, kubeconfig, "--namespace", namespace, "--wait", "--timeout", "2m")
 	k.expectGone(t, objs, namespace)
