@@ -32,7 +32,12 @@ cluster-binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-s
 	hack/envtest-binaries.sh --cluster
 
 .PHONY: chart-sync
-chart-sync: manifests ## Copy the generated CRDs and the manager's RBAC rules into the Helm chart.
+chart-sync: manifests chart-copy ## Regenerate the CRDs and RBAC, and copy them into the Helm chart.
+
+# chart-copy copies config/'s generated CRDs and ClusterRole into the chart, without
+# regenerating them (for the end of `make manifests`).
+.PHONY: chart-copy
+chart-copy:
 	rm -f $(CHART_DIR)/crds/*.yaml
 	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
 	cp config/rbac/role.yaml $(CHART_DIR)/files/manager-role.yaml
