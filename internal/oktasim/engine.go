@@ -150,7 +150,9 @@ func (e *engine) finish(t *task, ok, skipped bool, err error) {
 		p.Failed++
 		e.failed[t.id] = t
 		if err != nil {
-			e.s.log.Info("Provisioning task failed", "app", t.appID, "task", t.kind, "error", err)
+			// The error can carry a SCIM server's detail, which may name a person: only the
+			// task is logged; the push log keeps the detail.
+			e.s.log.Info("Provisioning task failed", "app", t.appID, "task", t.kind, "pushLogSeq", len(e.log))
 		}
 	}
 	if len(e.queue) == 0 && e.inflight == 0 {

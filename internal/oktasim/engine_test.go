@@ -28,7 +28,7 @@ type org struct {
 	people   int
 }
 
-func setupOrg(t *testing.T, opts ...oktasim.Option) *org {
+func setupOrg(t testing.TB, opts ...oktasim.Option) *org {
 	t.Helper()
 	o := &org{sim: startSim(t, opts...)}
 	o.ctx, o.c = sdkClient(t, o.sim)
@@ -99,7 +99,7 @@ func (o *org) provisioning(rc *receiver) oktasim.Provisioning {
 
 // mapAxonAttributes adds the extension attributes (now that SCIM is on, with namespaces)
 // and maps them, plus one attribute without a namespace that Okta must not send.
-func (o *org) mapAxonAttributes(t *testing.T) {
+func (o *org) mapAxonAttributes(t testing.TB) {
 	t.Helper()
 	props := badgeProperty()
 	props["rankName"] = &okta.UserSchemaAttribute{
@@ -139,7 +139,7 @@ func (o *org) mapAxonAttributes(t *testing.T) {
 	}
 }
 
-func waitIdle(t *testing.T, sim *oktasim.Sim) {
+func waitIdle(t testing.TB, sim *oktasim.Sim) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()

@@ -11,7 +11,7 @@ import (
 )
 
 // startSim serves a fresh org on 127.0.0.1 for one test.
-func startSim(t *testing.T, opts ...oktasim.Option) *oktasim.Sim {
+func startSim(t testing.TB, opts ...oktasim.Option) *oktasim.Sim {
 	t.Helper()
 	sim, err := oktasim.New(append([]oktasim.Option{oktasim.WithAPIToken("test-token")}, opts...)...)
 	if err != nil {
@@ -25,7 +25,7 @@ func startSim(t *testing.T, opts ...oktasim.Option) *oktasim.Sim {
 }
 
 // sdkClient is the real okta-sdk-golang client pointed at the simulator with the API token.
-func sdkClient(t *testing.T, sim *oktasim.Sim, extra ...okta.ConfigSetter) (context.Context, *okta.Client) {
+func sdkClient(t testing.TB, sim *oktasim.Sim, extra ...okta.ConfigSetter) (context.Context, *okta.Client) {
 	t.Helper()
 	opts := []okta.ConfigSetter{
 		okta.WithOrgUrl(sim.URL()), okta.WithToken(sim.APIToken()),

@@ -18,11 +18,12 @@ import (
 // receiver is a small SCIM server for the engine tests: it checks Okta's bearer tokens
 // against the org's JWKS, keeps users and groups in memory, and records every request.
 type receiver struct {
-	t      *testing.T
+	t      testing.TB
 	issuer string
 	jwks   string
 
 	mu       sync.Mutex
+	keys     map[string]*rsa.PublicKey
 	users    map[string]map[string]any
 	groups   map[string]map[string]any
 	requests []string
@@ -32,7 +33,7 @@ type receiver struct {
 	srv           *httptest.Server
 }
 
-func newReceiver(t *testing.T, orgURL string) *receiver {
+func newReceiver(t testing.TB, orgURL string) *receiver {
 	rc := &receiver{t: t, issuer: orgURL + "/oauth2/default", jwks: orgURL + "/oauth2/default/v1/keys",
 		users: map[string]map[string]any{}, groups: map[string]map[string]any{}, badgeRequired: true}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
@@ -56,39 +57,51 @@ func (rc *receiver) reply(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// verify checks the token the way the SCIM server must: RS256 from the issuer's JWKS,
-// issuer, audience and expiry.
+// verify checks the token the way the SCIM server must: RS256 with a key from the issuer's
+// JWKS (cached, fetched again for an unknown kid), issuer, audience and expiry.
 func (rc *receiver) verify(r *http.Request) error {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		return fmt.Errorf("no bearer token")
 	}
+	_, err := jwt.Parse(raw, func(tok *jwt.Token) (any, error) {
+		kid, _ := tok.Header["kid"].(string)
+		return rc.key(kid)
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(rc.issuer), jwt.WithAudience("api://default"),
+		jwt.WithExpirationRequired())
+	return err
+}
+
+func (rc *receiver) key(kid string) (*rsa.PublicKey, error) {
+	rc.mu.Lock()
+	k, ok := rc.keys[kid]
+	rc.mu.Unlock()
+	if ok {
+		return k, nil
+	}
 	resp, err := http.Get(rc.jwks)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	var set struct {
 		Keys []map[string]string `json:"keys"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		return err
+		return nil, err
 	}
-	_, err = jwt.Parse(raw, func(tok *jwt.Token) (any, error) {
-		for _, k := range set.Keys {
-			if k["kid"] == tok.Header["kid"] {
-				n, _ := base64.RawURLEncoding.DecodeString(k["n"])
-				e, _ := base64.RawURLEncoding.DecodeString(k["e"])
-				return &rsa.PublicKey{
-					N: new(big.Int).SetBytes(n),
-					E: int(new(big.Int).SetBytes(e).Int64()),
-				}, nil
-			}
-		}
-		return nil, fmt.Errorf("unknown kid")
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(rc.issuer), jwt.WithAudience("api://default"),
-		jwt.WithExpirationRequired())
-	return err
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.keys = map[string]*rsa.PublicKey{}
+	for _, k := range set.Keys {
+		n, _ := base64.RawURLEncoding.DecodeString(k["n"])
+		e, _ := base64.RawURLEncoding.DecodeString(k["e"])
+		rc.keys[k["kid"]] = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+	}
+	if k, ok := rc.keys[kid]; ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("unknown kid")
 }
 
 func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {

@@ -66,6 +66,11 @@ func TestSDK_OIDCAppLifecycleAndClientSecrets(t *testing.T) {
 		got.Label != "OIDC for Axon" {
 		t.Fatalf("get app: %v %q", err, got.Label)
 	}
+	inactive, _, err := c.Application.CreateApplication(ctx, webApp("staged", "authorization_code"),
+		query.NewQueryParams(query.WithActivate(false)))
+	if err != nil || inactive.(*okta.OpenIdConnectApplication).Status != "INACTIVE" {
+		t.Fatalf("create with activate=false: %v", err)
+	}
 	apps, _, err := c.Application.ListApplications(
 		ctx,
 		query.NewQueryParams(query.WithQ("OIDC"), query.WithFilter(`status eq "ACTIVE"`)),
@@ -111,6 +116,15 @@ func TestSDK_OIDCAppLifecycleAndClientSecrets(t *testing.T) {
 	_, err = c.Application.DeleteApplication(ctx, oidc.Id)
 	if oe := oktaError(t, err); oe.ErrorCode != "E0000056" {
 		t.Fatalf("delete ACTIVE app: got %s, want E0000056", oe.ErrorCode)
+	}
+	if _, err := c.Application.DeactivateApplication(ctx, oidc.Id); err != nil {
+		t.Fatalf("deactivate: %v", err)
+	}
+	if _, err := c.Application.ActivateApplication(ctx, oidc.Id); err != nil {
+		t.Fatalf("activate: %v", err)
+	}
+	if _, _, _ = c.Application.GetApplication(ctx, oidc.Id, got, nil); got.Status != "ACTIVE" {
+		t.Fatalf("status after activate: %s", got.Status)
 	}
 	if _, err := c.Application.DeactivateApplication(ctx, oidc.Id); err != nil {
 		t.Fatalf("deactivate: %v", err)
