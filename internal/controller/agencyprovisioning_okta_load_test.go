@@ -73,7 +73,7 @@ func TestOkta_FiftyAgenciesAtOnceRespectTheRateLimit(t *testing.T) {
 		t.Skip("waits for a one-minute Okta rate-limit window")
 	}
 	const n = 50
-	const limit = 400 // per minute and endpoint family; 50 agencies need more "apps" calls than this
+	const limit = 250 // per minute and endpoint family; 50 agencies need more "apps" calls than this
 	e := newOktaEnv(t, envOptions{
 		simOpts:     []oktasim.Option{oktasim.WithRateLimit(limit)},
 		maxWait:     5 * time.Second,
