@@ -103,10 +103,12 @@ func paginate[T any](r *http.Request, all []T, id func(T) string, defLimit, maxL
 	limit := defLimit
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return page[T]{}, errValidation("limit", "limit: must be a positive integer")
+		switch {
+		case err != nil || n == 0 || n < -1:
+			return page[T]{}, errValidation("limit", "limit: must be a positive integer, or -1 for the default")
+		case n > 0:
+			limit = min(n, maxLimit)
 		}
-		limit = min(n, maxLimit)
 	}
 	start := 0
 	if after := r.URL.Query().Get("after"); after != "" {
