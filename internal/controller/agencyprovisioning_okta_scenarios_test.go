@@ -1,6 +1,10 @@
 package controller
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -204,6 +208,41 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 			scimv1alpha1.ReasonInvalidCredentials, "bad-creds")
 		e.setToken("bad-creds", e.sim.APIToken())
 		e.waitCondition("wrongtoken", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	})
+
+	t.Run("service app key authenticates", func(t *testing.T) {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := e.sim.CreateServiceApp("scim-operator", &key.PublicKey, "kid-1", okta.DefaultScopes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "svc-creds", Namespace: e.ns},
+			Data: map[string][]byte{
+				scimv1alpha1.CredentialsKeyClientID:   []byte(svc.ClientID),
+				scimv1alpha1.CredentialsKeyPrivateKey: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+				scimv1alpha1.CredentialsKeyKeyID:      []byte("kid-1"),
+			},
+		}
+		if err := k8sClient.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		e.newAP("svcapp", func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.Okta.CredentialsSecretRef = scimv1alpha1.OktaCredentialsRef{
+				Name: "svc-creds", AuthMode: scimv1alpha1.OktaAuthModePrivateKey}
+		})
+		e.waitCondition("svcapp", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+
+		// Revoking the key cannot be tested yet: oktasim keeps honouring an access token it
+		// issued to a service app after the app is deactivated, and has no API token revocation.
+		e.waitCondition("svcapp", scimv1alpha1.ConditionOktaAuthenticated, condTrue, scimv1alpha1.ReasonSucceeded)
 	})
 
 	t.Run("missing credentials Secret", func(t *testing.T) {

@@ -368,3 +368,17 @@ func (e *oktaEnv) deleteAP(name string) {
 		return fmt.Errorf("AgencyProvisioning still there (err %v)", err)
 	})
 }
+
+// requestSync sets the sync-request annotation, which asks for a full Okta sync now.
+func (e *oktaEnv) requestSync(name, value string) {
+	e.t.Helper()
+	ap := e.get(name)
+	patch := client.MergeFrom(ap.DeepCopy())
+	if ap.Annotations == nil {
+		ap.Annotations = map[string]string{}
+	}
+	ap.Annotations[AnnotationSyncRequest] = value
+	if err := k8sClient.Patch(e.t.Context(), ap, patch); err != nil {
+		e.t.Fatal(err)
+	}
+}
