@@ -293,9 +293,12 @@ func (s *Sim) assign(appRef, userRef, groupRef string, add bool) error {
 		}
 		if add {
 			s.assignUser(a, u, "")
-		} else {
-			s.unassignUser(a, u, "")
+			return nil
 		}
+		if au, ok := a.userAssign[u.ID]; !ok || !au.Direct {
+			return errNotFound(u.ID, "AppUser")
+		}
+		s.unassignUser(a, u, "")
 		return nil
 	}
 	g, err := s.lookupGroupRef(groupRef)
@@ -304,9 +307,12 @@ func (s *Sim) assign(appRef, userRef, groupRef string, add bool) error {
 	}
 	if add {
 		s.assignGroup(a, g)
-	} else {
-		s.unassignGroup(a, g)
+		return nil
 	}
+	if _, ok := a.groupAssign[g.ID]; !ok {
+		return errNotFound(g.ID, "ApplicationGroupAssignment")
+	}
+	s.unassignGroup(a, g)
 	return nil
 }
 
