@@ -2,7 +2,9 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/internal/controller"
@@ -255,4 +258,78 @@ func (e *Env) ProvisionedOktaUser() string {
 		}
 	}
 	return ""
+}
+
+// OktaUserIDs lists the org's users through the management API (as the SDK would, page by
+// page) and returns their ids by login.
+func (e *Env) OktaUserIDs(ctx context.Context) (map[string]string, error) {
+	ids := map[string]string{}
+	next := e.Sim.URL() + "/api/v1/users?limit=200"
+	for next != "" {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+		if err != nil {
+			return nil, fmt.Errorf("build GET %s: %w", next, err)
+		}
+		req.Header.Set("Authorization", "SSWS "+e.Sim.APIToken())
+		req.Header.Set("Accept", "application/json")
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("list Okta users: %w", err)
+		}
+		var page []struct {
+			ID      string `json:"id"`
+			Profile struct {
+				Login string `json:"login"`
+			} `json:"profile"`
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(&page)
+		_ = resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("decode the Okta users page (%d): %w", resp.StatusCode, err)
+		}
+		for _, u := range page {
+			ids[u.Profile.Login] = u.ID
+		}
+		next = ""
+		for _, link := range resp.Header.Values("Link") {
+			if target, ok := strings.CutSuffix(link, `>; rel="next"`); ok {
+				next = strings.TrimPrefix(target, "<")
+			}
+		}
+	}
+	return ids, nil
+}
+
+// StopAssigning removes group from the AgencyProvisioning's spec.okta.assignGroups, as an
+// admin edits the manifest; the operator then removes the group's assignment from the SAML
+// app, and Okta deactivates the members who have no other assignment. It waits until the
+// operator has unassigned the group and Okta's queue is empty again.
+func (e *Env) StopAssigning(ctx context.Context, group string) error {
+	ap, err := e.GetAP(ctx)
+	if err != nil {
+		return err
+	}
+	patch := client.MergeFrom(ap.DeepCopy())
+	ap.Spec.Okta.AssignGroups = slices.DeleteFunc(ap.Spec.Okta.AssignGroups, func(g string) bool { return g == group })
+	if err := e.Client.Patch(ctx, ap, patch); err != nil {
+		return fmt.Errorf("remove %q from spec.okta.assignGroups: %w", group, err)
+	}
+	groupID := e.Seed.GroupIDs[group]
+	app := ap.Status.Okta.SAMLAppID
+	if _, err := e.WaitAP(ctx, time.Minute, "the operator to unassign "+group,
+		func(ap *scimv1alpha1.AgencyProvisioning) error {
+			if ap.Status.Okta.SyncedGeneration < ap.Generation {
+				return fmt.Errorf("%w: generation %d not synced", errNotYet, ap.Generation)
+			}
+			for _, o := range ap.Status.Okta.CreatedObjects {
+				if o.ID == groupID && o.Kind == controller.OktaKindGroupAssignment {
+					return fmt.Errorf("%w: the assignment of %s is still recorded", errNotYet, group)
+				}
+			}
+			return nil
+		}); err != nil {
+		return err
+	}
+	_, err = e.WaitIdle(ctx, app, time.Second, nil)
+	return err
 }
