@@ -14,7 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package v1alpha1 contains API Schema definitions for the scim v1alpha1 API group.
+// Package v1alpha1 holds the scim.provisioning.dev/v1alpha1 API: AgencyProvisioning, which
+// connects an agency's Okta org to a SCIM server the operator runs, and ScimUserMapping, which
+// declares the agency's custom user attributes and their Okta mappings. Field comments are
+// what `kubectl explain` shows.
 // +kubebuilder:object:generate=true
 // +groupName=scim.provisioning.dev
 package v1alpha1

@@ -95,7 +95,10 @@ type apScope struct {
 
 // Reconcile applies the SCIM server's objects, runs the Okta steps, and patches the status
 // once at the end, with Ready summarising the conditions set by the steps.
-func (r *AgencyProvisioningReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *AgencyProvisioningReconciler) Reconcile(
+	ctx context.Context,
+	req ctrl.Request,
+) (result ctrl.Result, retErr error) {
 	ap := &scimv1alpha1.AgencyProvisioning{}
 	if err := r.Get(ctx, req.NamespacedName, ap); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -114,7 +117,8 @@ func (r *AgencyProvisioningReconciler) Reconcile(ctx context.Context, req ctrl.R
 		meta.SetStatusCondition(&ap.Status.Conditions, workloadFailedCondition(err, ap.Generation))
 		return ctrl.Result{}, err
 	}
-	meta.SetStatusCondition(&ap.Status.Conditions, scimServerAvailableCondition(s.deployment, s.storeProblem, ap.Generation))
+	available := scimServerAvailableCondition(s.deployment, s.storeProblem, ap.Generation)
+	meta.SetStatusCondition(&ap.Status.Conditions, available)
 	result = r.recheckStore(s)
 
 	// The Okta side: OktaAuthenticated, IssuerVerified, OktaAppsConfigured, ProvisioningConnected,

@@ -326,7 +326,8 @@ func renderService(ap *scimv1alpha1.AgencyProvisioning) *corev1.Service {
 			Type:     corev1.ServiceTypeClusterIP,
 			Selector: selectorLabels(ap),
 			Ports: []corev1.ServicePort{
-				{Name: scimPortName, Port: scimPort, TargetPort: intstr.FromString(scimPortName), Protocol: corev1.ProtocolTCP},
+				{Name: scimPortName, Port: scimPort, TargetPort: intstr.FromString(scimPortName),
+					Protocol: corev1.ProtocolTCP},
 				{Name: metricsPortName, Port: metricsPort, TargetPort: intstr.FromString(metricsPortName),
 					Protocol: corev1.ProtocolTCP},
 			},

@@ -52,12 +52,14 @@ func deploymentAvailability(dep *appsv1.Deployment) (metav1.ConditionStatus, str
 	if progressing := deploymentCondition(dep, appsv1.DeploymentProgressing); progressing != nil &&
 		progressing.Status == corev1.ConditionFalse {
 		return metav1.ConditionFalse, scimv1alpha1.ReasonDeploymentUnavailable,
-			fmt.Sprintf("Deployment %s: %s (%s); check the pods' events and logs", dep.Name, progressing.Message, counts)
+			fmt.Sprintf("Deployment %s: %s (%s); check the pods' events and logs",
+				dep.Name, progressing.Message, counts)
 	}
 	available := deploymentCondition(dep, appsv1.DeploymentAvailable)
 	if available != nil && available.Status == corev1.ConditionTrue &&
 		st.AvailableReplicas >= want && st.UpdatedReplicas >= want {
-		return metav1.ConditionTrue, scimv1alpha1.ReasonDeploymentAvailable, fmt.Sprintf("Deployment %s: %s", dep.Name, counts)
+		return metav1.ConditionTrue, scimv1alpha1.ReasonDeploymentAvailable,
+			fmt.Sprintf("Deployment %s: %s", dep.Name, counts)
 	}
 	return metav1.ConditionFalse, scimv1alpha1.ReasonDeploymentProgressing,
 		fmt.Sprintf("Deployment %s: waiting for pods, %s", dep.Name, counts)

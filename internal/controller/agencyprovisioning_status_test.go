@@ -13,7 +13,11 @@ import (
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 )
 
-func deployment(replicas, available, updated int32, observed int64, conds ...appsv1.DeploymentCondition) *appsv1.Deployment {
+func deployment(
+	replicas, available, updated int32,
+	observed int64,
+	conds ...appsv1.DeploymentCondition,
+) *appsv1.Deployment {
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "pd-scim", Generation: 2},
 		Spec:       appsv1.DeploymentSpec{Replicas: ptr.To(replicas)},
@@ -80,6 +84,13 @@ func cond(t string, s metav1.ConditionStatus, reason string) metav1.Condition {
 	return metav1.Condition{Type: t, Status: s, Reason: reason, Message: reason + " message"}
 }
 
+// Short names for the condition tables below.
+const (
+	typeAvailable   = scimv1alpha1.ConditionScimServerAvailable
+	typeConnected   = scimv1alpha1.ConditionProvisioningConnected
+	reasonAvailable = scimv1alpha1.ReasonDeploymentAvailable
+)
+
 func TestReadyCondition_SummarisesWhateverConditionsExist(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -91,23 +102,23 @@ func TestReadyCondition_SummarisesWhateverConditionsExist(t *testing.T) {
 		{name: "nothing observed is unknown", wantStatus: metav1.ConditionUnknown,
 			wantReason: scimv1alpha1.ReasonReconciling},
 		{name: "workload alone true is ready", conds: []metav1.Condition{
-			cond(scimv1alpha1.ConditionScimServerAvailable, metav1.ConditionTrue, scimv1alpha1.ReasonDeploymentAvailable),
+			cond(typeAvailable, metav1.ConditionTrue, reasonAvailable),
 		}, wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonSucceeded},
 		{name: "stale Ready is ignored", conds: []metav1.Condition{
 			cond(scimv1alpha1.ConditionReady, metav1.ConditionFalse, "Old"),
-			cond(scimv1alpha1.ConditionScimServerAvailable, metav1.ConditionTrue, scimv1alpha1.ReasonDeploymentAvailable),
+			cond(typeAvailable, metav1.ConditionTrue, reasonAvailable),
 		}, wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonSucceeded},
 		{name: "false beats unknown whatever the order", conds: []metav1.Condition{
-			cond(scimv1alpha1.ConditionScimServerAvailable, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling),
-			cond(scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse, scimv1alpha1.ReasonManualStepRequired),
+			cond(typeAvailable, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling),
+			cond(typeConnected, metav1.ConditionFalse, scimv1alpha1.ReasonManualStepRequired),
 		}, wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonManualStepRequired,
 			wantMessage: "ProvisioningConnected: ManualStepRequired message"},
 		{name: "credentials come before the workload", conds: []metav1.Condition{
-			cond(scimv1alpha1.ConditionScimServerAvailable, metav1.ConditionFalse, scimv1alpha1.ReasonDeploymentProgressing),
+			cond(typeAvailable, metav1.ConditionFalse, scimv1alpha1.ReasonDeploymentProgressing),
 			cond(scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials),
 		}, wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonInvalidCredentials},
 		{name: "an unlisted condition type counts too", conds: []metav1.Condition{
-			cond(scimv1alpha1.ConditionScimServerAvailable, metav1.ConditionTrue, scimv1alpha1.ReasonDeploymentAvailable),
+			cond(typeAvailable, metav1.ConditionTrue, reasonAvailable),
 			cond("SomethingNew", metav1.ConditionUnknown, "Waiting"),
 		}, wantStatus: metav1.ConditionUnknown, wantReason: "Waiting", wantMessage: "SomethingNew: "},
 	}

@@ -49,7 +49,8 @@ func (r *AgencyProvisioningReconciler) reconcileWorkload(ctx context.Context, s 
 	if err := r.applyOrDelete(ctx, ap, optional(renderIngress(ap)), &networkingv1.Ingress{}); err != nil {
 		return err
 	}
-	if err := r.applyOrDelete(ctx, ap, optional(renderPodDisruptionBudget(ap)), &policyv1.PodDisruptionBudget{}); err != nil {
+	pdb := optional(renderPodDisruptionBudget(ap))
+	if err := r.applyOrDelete(ctx, ap, pdb, &policyv1.PodDisruptionBudget{}); err != nil {
 		return err
 	}
 	ap.Status.ScimEndpoint = scimEndpoint(ap)
@@ -78,8 +79,8 @@ func (r *AgencyProvisioningReconciler) reconcileStore(ctx context.Context, s *ap
 		return fmt.Errorf("get postgres Secret %q: %w", key.Name, err)
 	}
 	if len(secret.Data[postgresKey(pg)]) == 0 {
-		s.storeProblem = fmt.Sprintf("Secret %q has no key %q (spec.scimServer.storage.postgres.connectionSecretRef.key)",
-			key.Name, postgresKey(pg))
+		s.storeProblem = fmt.Sprintf("Secret %q has no key %q "+
+			"(spec.scimServer.storage.postgres.connectionSecretRef.key)", key.Name, postgresKey(pg))
 	}
 	return nil
 }
@@ -206,7 +207,8 @@ func (r *AgencyProvisioningReconciler) apply(ctx context.Context, obj client.Obj
 	if err != nil {
 		return err
 	}
-	err = r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+	err = r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
+		client.FieldOwner(FieldOwner), client.ForceOwnership)
 	if err != nil {
 		return fmt.Errorf("apply %s %q: %w", u.GetKind(), u.GetName(), err)
 	}

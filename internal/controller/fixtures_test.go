@@ -20,8 +20,10 @@ func newAgency(namespace, name string) *scimv1alpha1.AgencyProvisioning {
 			SyncMode:       scimv1alpha1.SyncModeUsersAndGroups,
 			DeletionPolicy: scimv1alpha1.DeletionPolicyRetain,
 			Okta: scimv1alpha1.OktaSpec{
-				OrgURL:                "https://examplepd.okta.com",
-				CredentialsSecretRef:  scimv1alpha1.OktaCredentialsRef{Name: "okta-api", AuthMode: scimv1alpha1.OktaAuthModeAPIToken},
+				OrgURL: "https://examplepd.okta.com",
+				CredentialsSecretRef: scimv1alpha1.OktaCredentialsRef{
+					Name: "okta-api", AuthMode: scimv1alpha1.OktaAuthModeAPIToken,
+				},
 				AuthorizationServerID: "default",
 				Audience:              "api://default",
 				UniqueIdentifier:      scimv1alpha1.UniqueIdentifierEmail,

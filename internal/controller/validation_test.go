@@ -107,7 +107,8 @@ func TestValidation_InvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 			edits:     []edit{{"spec.okta.assignGroups", []any{"Sworn", "Sworn"}}},
 			wantField: "spec.okta.assignGroups[1]", wantMessage: "Duplicate value"},
 		{name: "two sqlite replicas", base: validAgency, edits: []edit{{"spec.scimServer.replicas", int64(2)}},
-			wantField: "spec.scimServer.replicas: Invalid value", wantMessage: "requires spec.scimServer.storage.type postgres"},
+			wantField:   "spec.scimServer.replicas: Invalid value",
+			wantMessage: "requires spec.scimServer.storage.type postgres"},
 		{name: "zero replicas", base: validAgency, edits: []edit{{"spec.scimServer.replicas", int64(0)}},
 			wantField: "spec.scimServer.replicas", wantMessage: "greater than or equal to 1"},
 		{name: "postgres without its Secret", base: validAgency,
@@ -144,11 +145,14 @@ func TestValidation_InvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 			wantField: "spec.directory.ranks[1]", wantMessage: "Duplicate value"},
 
 		{name: "mapping without badgeId", base: validMapping,
-			edits:     []edit{{"spec.attributes", []any{map[string]any{"displayName": "Rank", "variableName": "rankName"}}}},
+			edits: []edit{{"spec.attributes", []any{
+				map[string]any{"displayName": "Rank", "variableName": "rankName"}}}},
 			wantField: "spec.attributes: Invalid value", wantMessage: "spec.attributes must declare badgeId"},
 		{name: "mapping to an undeclared attribute", base: validMapping,
-			edits:     []edit{{"spec.mappings", []any{map[string]any{"target": "shoeSize", "expression": "user.shoeSize"}}}},
-			wantField: "spec.mappings: Invalid value", wantMessage: "spec.mappings[].target must be a base SCIM attribute"},
+			edits: []edit{{"spec.mappings", []any{
+				map[string]any{"target": "shoeSize", "expression": "user.shoeSize"}}}},
+			wantField:   "spec.mappings: Invalid value",
+			wantMessage: "spec.mappings[].target must be a base SCIM attribute"},
 		{name: "attribute of an unknown type", base: validMapping,
 			edits: []edit{{"spec.attributes", []any{
 				map[string]any{"displayName": "Badge", "variableName": "badgeId", "type": "date"}}}},
