@@ -35,8 +35,11 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 	}
 	var seqs []int64
 	if count > 0 {
-		query, qargs := s.userPageQuery(q, where, args, order, start, count)
-		rows, err := s.rd.QueryContext(ctx, s.q(query), qargs...)
+		query, qargs, err := s.userPageQuery(ctx, q, where, args, order, start, count)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := s.rd.QueryContext(ctx, query, qargs...)
 		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
@@ -48,9 +51,6 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 	if err != nil {
 		return nil, err
 	}
-	if s.keyset(q) && len(seqs) > 0 {
-		s.cursors.put(start+len(seqs), seqs[len(seqs)-1])
-	}
 	if q.WithMembers && len(page.Resources) > 0 {
 		if err := s.attachGroups(ctx, page.Resources); err != nil {
 			return nil, err
@@ -59,24 +59,47 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 	return page, nil
 }
 
-// keyset says whether a user query can use remembered page positions.
-func (s *sqlStore) keyset(q Query) bool {
-	return s.d.keysetPaging && q.Filter == nil && q.SortBy == ""
-}
-
-// userPageQuery builds the SELECT of one page; unfiltered creation-order pages continue from
-// a remembered position when there is one, instead of skipping rows with OFFSET.
-func (s *sqlStore) userPageQuery(q Query, where string, args []any, order string, start, count int) (string, []any) {
-	if s.keyset(q) {
+// userPageQuery builds the SELECT of one page. An unfiltered page in creation order seeks to
+// its first row by seq when seqs are dense (1..n, checked in one snapshot): users are never
+// deleted, so then the user at position p has seq p, now and later. SQLite's single writer
+// leaves no gaps; PostgreSQL's sequences may, and then the page is read with OFFSET.
+func (s *sqlStore) userPageQuery(
+	ctx context.Context,
+	q Query,
+	where string,
+	args []any,
+	order string,
+	start, count int,
+) (string, []any, error) {
+	if q.Filter == nil && q.SortBy == "" {
 		if start == 1 {
-			return selectUser + " ORDER BY u.seq LIMIT ?", []any{count}
+			return selectUser + " ORDER BY u.seq LIMIT ?", []any{count}, nil
 		}
-		if after, ok := s.cursors.get(start); ok {
-			return selectUser + " WHERE u.seq > ? ORDER BY u.seq LIMIT ?", []any{after, count}
+		dense, err := s.denseUsers(ctx)
+		if err != nil {
+			return "", nil, err
+		}
+		if dense {
+			return selectUser + " WHERE u.seq >= ? ORDER BY u.seq LIMIT ?", []any{start, count}, nil
 		}
 	}
 	query := selectUser + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-	return query, append(append([]any(nil), args...), count, start-1)
+	return query, append(append([]any(nil), args...), count, start-1), nil
+}
+
+// denseUsers reports whether the users' seqs are exactly 1..n.
+func (s *sqlStore) denseUsers(ctx context.Context) (bool, error) {
+	if s.noSeek {
+		return false, nil
+	}
+	var maxSeq sql.NullInt64
+	var n int64
+	err := s.rd.QueryRowContext(ctx, `SELECT (SELECT max(seq) FROM users),
+		(SELECT value FROM counters WHERE name = 'users')`).Scan(&maxSeq, &n)
+	if err != nil {
+		return false, fmt.Errorf("check user positions: %w", err)
+	}
+	return maxSeq.Int64 == n, nil
 }
 
 func collectUsers(rows *sql.Rows, page *Page[User]) ([]int64, error) {

@@ -149,6 +149,14 @@ func TestList_PagingIsStableAndCountZeroGivesOnlyTheTotal(t *testing.T) {
 		var want []string
 		for i := range 23 {
 			want = append(want, mustCreateUser(t, st, oktaUser(i)).ID)
+			if i == 10 {
+				// A failed create leaves a gap in PostgreSQL's sequence (pages then use OFFSET)
+				// and none in SQLite's (pages seek by seq): both must page the same.
+				dup := oktaUser(100)
+				dup.UserName = oktaUser(i).UserName
+				_, err := st.CreateUser(t.Context(), dup)
+				wantKind(t, err, KindUniqueness, "userName")
+			}
 		}
 		for _, q := range []Query{{}, {Filter: mustParse(t, `active eq true`)}, {SortBy: "meta.created"}} {
 			var got []string

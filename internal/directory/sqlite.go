@@ -109,8 +109,7 @@ func sqliteDialect() dialect {
 			}
 			return string(b)
 		},
-		uniqueIndex:  sqliteUniqueIndex,
-		keysetPaging: true,
+		uniqueIndex: sqliteUniqueIndex,
 	}
 }
 

@@ -27,9 +27,6 @@ type dialect struct {
 	listArg func(ids []string) any
 	// uniqueIndex returns the name of the unique index or column an error violated.
 	uniqueIndex func(err error) (string, bool)
-	// keysetPaging says creation order equals commit order, so a page position can be
-	// remembered as a seq (true for SQLite's single writer).
-	keysetPaging bool
 }
 
 // dbtx is what *sql.DB and *sql.Tx share.
@@ -53,7 +50,8 @@ type sqlStore struct {
 	readerStmts, writerStmts stmtCache
 
 	rewritten sync.Map // SQL with ? -> SQL with $n
-	cursors   pageCursors
+	// noSeek turns off seeking to a page by seq (benchmarks compare with OFFSET).
+	noSeek bool
 }
 
 // init sets up what every store needs besides its pools.
@@ -230,31 +228,4 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
-}
-
-// pageCursors remembers, for unfiltered user lists in creation order, the seq of the last row
-// before a 1-based position, so the next page starts with an index seek instead of an
-// OFFSET scan. It is exact because users are never deleted and, with one writer, seqs are
-// assigned in commit order: the row at a position never changes.
-type pageCursors struct {
-	mu sync.Mutex
-	m  map[int]int64
-}
-
-const maxPageCursors = 16384
-
-func (c *pageCursors) get(pos int) (int64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[pos]
-	return v, ok
-}
-
-func (c *pageCursors) put(pos int, seq int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxPageCursors {
-		c.m = make(map[int]int64)
-	}
-	c.m[pos] = seq
 }
