@@ -30,6 +30,7 @@ func main() {
 	flag.IntVar(&o.smallUsers, "small-users", 1000, "users loaded for the small-directory latency baseline")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent clients")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each timed phase")
+	flag.IntVar(&o.slices, "slices", 5, "turns in which a measurement and its ceiling alternate")
 	flag.StringVar(&o.out, "out", "", "write the results as Markdown to this file (docs/benchmarks.md)")
 	flag.StringVar(&o.workdir, "workdir", "", "directory for the databases (a temp dir when empty)")
 	flag.Parse()
@@ -56,6 +57,7 @@ type options struct {
 	smallUsers  int
 	concurrency int
 	duration    time.Duration
+	slices      int
 	out         string
 	workdir     string
 }

@@ -18,6 +18,21 @@ type stats struct {
 	Errors   int
 	Elapsed  time.Duration
 	P50, P99 time.Duration
+	lat      []time.Duration // sorted, for merging slices
+}
+
+// merge combines slices of one measurement taken at different times: requests and elapsed
+// time add up, percentiles are over all the latencies.
+func merge(parts ...stats) stats {
+	var lat []time.Duration
+	var errs int
+	var elapsed time.Duration
+	for _, p := range parts {
+		lat = append(lat, p.lat...)
+		errs += p.Errors
+		elapsed += p.Elapsed
+	}
+	return summarise(lat, errs, elapsed)
 }
 
 func (s stats) rate() float64 {
@@ -36,7 +51,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 
 func summarise(lat []time.Duration, errors int, elapsed time.Duration) stats {
 	slices.Sort(lat)
-	s := stats{Requests: len(lat), Errors: errors, Elapsed: elapsed}
+	s := stats{Requests: len(lat), Errors: errors, Elapsed: elapsed, lat: lat}
 	if len(lat) > 0 {
 		s.P50 = lat[len(lat)*50/100]
 		s.P99 = lat[min(len(lat)-1, len(lat)*99/100)]

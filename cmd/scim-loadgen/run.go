@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/provisioning-dev/scim-operator/internal/directory"
@@ -21,20 +23,21 @@ type results struct {
 	opts        options
 	machine     string
 	started     time.Time
-	loadSmall   stats // POSTs up to smallUsers
-	loadLarge   stats // POSTs from smallUsers to users: the POST rate
-	lookupSmall stats // sequential lookups at smallUsers
-	lookupLarge stats // sequential lookups at users
-	lookupMax   stats // closed loop at users: the maximum lookup rate
-	lookupHalf  stats // open loop at half the maximum rate
+	loadSmall   stats // POSTs filling the small directory
+	loadLarge   stats // POSTs filling the large directory
+	post        stats // POST slices on the large directory, interleaved with rawInsert slices
+	rawInsert   float64
+	rawInserted int
+	lookupSmall stats // one client, small directory, interleaved with lookupLarge
+	lookupLarge stats // one client, large directory
+	lookupMax   stats // o.concurrency clients, large directory, interleaved with bare
+	bare        stats
+	lookupHalf  stats // open loop at half lookupMax's rate
 	mix         map[string]stats
 	mixAll      stats
 	paging      time.Duration
 	pages       int
 	onePass     time.Duration
-	bare        stats
-	rawInsert   float64
-	rawInserted int
 	peakRSS     int64
 	loadBefore  string
 	loadAfter   string
@@ -43,25 +46,51 @@ type results struct {
 func userName(n int) string { return fmt.Sprintf("officer%07d@agency.example", n) }
 
 func userBody(n int, active bool, rank string) string {
-	return fmt.Sprintf(
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:2.0:axon"],`+
-			`"userName":%q,"name":{"givenName":"Given%d","familyName":"Family%d"},`+
-			`"emails":[{"primary":true,"value":%q,"type":"work"}],`+
-			`"displayName":"Given%d Family%d","locale":"en-US","externalId":"00u%07dOKTA",`+
-			`"password":"Thr0waway!%d","active":%t,`+
-			`"groups":[],"urn:ietf:params:scim:schemas:extension:2.0:axon":{"badgeId":"B%07d","rankName":%q}}`,
-		userName(n),
-		n,
-		n,
-		userName(n),
-		n,
-		n,
-		n,
-		n,
-		active,
-		n,
-		rank,
-	)
+	return fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",`+
+		`"urn:ietf:params:scim:schemas:extension:2.0:axon"],`+
+		`"userName":%q,"name":{"givenName":"Given%d","familyName":"Family%d"},`+
+		`"emails":[{"primary":true,"value":%q,"type":"work"}],`+
+		`"displayName":"Given%d Family%d","locale":"en-US","externalId":"00u%07dOKTA",`+
+		`"password":"Thr0waway!%d","active":%t,`+
+		`"groups":[],"urn:ietf:params:scim:schemas:extension:2.0:axon":{"badgeId":"B%07d","rankName":%q}}`,
+		userName(n), n, n, userName(n), n, n, n, n, active, n, rank)
+}
+
+// target is one scim-server the run measures.
+type server struct {
+	proc *process
+	base string
+}
+
+func (sv *server) load(ctx context.Context, c *client, workers, from, to int) stats {
+	next := make(chan int, workers)
+	go func() {
+		for n := from; n < to; n++ {
+			next <- n
+		}
+		close(next)
+	}()
+	return c.closedLoop(ctx, workers, time.Hour, to-from, func(int, int) (*http.Request, int) {
+		return mustRequest(http.MethodPost, sv.base+"/Users", userBody(<-next, true, "Officer")), http.StatusCreated
+	})
+}
+
+func (sv *server) lookup(users int) request {
+	return func(int, int) (*http.Request, int) {
+		f := url.QueryEscape(fmt.Sprintf(`userName eq "%s"`, userName(rand.IntN(users))))
+		return mustRequest(http.MethodGet, sv.base+"/Users?filter="+f+"&startIndex=1&count=100", ""), http.StatusOK
+	}
+}
+
+// interleave runs a and b in turns, slices times each, so load from elsewhere on the machine
+// falls on both alike; it returns each side's merged stats.
+func interleave(slices int, a, b func() stats) (stats, stats) {
+	var as, bs []stats
+	for range slices {
+		as = append(as, a())
+		bs = append(bs, b())
+	}
+	return merge(as...), merge(bs...)
 }
 
 func run(ctx context.Context, o options) (*results, error) {
@@ -82,83 +111,106 @@ func run(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	defer org.srv.Close()
-	srv, err := startServer(ctx, o.server, dir, org.srv.URL)
+	var procs []*process
+	defer func() {
+		for _, p := range procs {
+			p.stop()
+		}
+	}()
+	start := func(name string) (*server, error) {
+		sub := filepath.Join(dir, name)
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return nil, err
+		}
+		p, err := startServer(ctx, o.server, sub, org.srv.URL)
+		if err != nil {
+			return nil, err
+		}
+		procs = append(procs, p)
+		return &server{proc: p, base: "http://" + p.addr + "/api/v2/agencies/" + agencyID + "/scim"}, nil
+	}
+	small, err := start("small")
 	if err != nil {
 		return nil, err
 	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			srv.stop()
-		}
-	}()
-	base := "http://" + srv.addr + "/api/v2/agencies/" + agencyID + "/scim"
-	c := newClient(o.concurrency, org.token)
-	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-
-	load := func(from, to int) stats {
-		next := make(chan int, o.concurrency)
-		go func() {
-			for n := from; n < to; n++ {
-				next <- n
-			}
-			close(next)
-		}()
-		return c.closedLoop(ctx, o.concurrency, time.Hour, to-from, func(int, int) (*http.Request, int) {
-			return mustRequest(http.MethodPost, base+"/Users", userBody(<-next, true, "Officer")), http.StatusCreated
-		})
-	}
-	lookup := func(users int) request {
-		return func(int, int) (*http.Request, int) {
-			f := url.QueryEscape(fmt.Sprintf(`userName eq "%s"`, userName(rand.IntN(users))))
-			return mustRequest(http.MethodGet, base+"/Users?filter="+f+"&startIndex=1&count=100", ""), http.StatusOK
-		}
-	}
-
-	res.loadSmall = load(0, o.smallUsers)
-	logf("load %d users: %s", o.smallUsers, res.loadSmall)
-	res.lookupSmall = c.closedLoop(ctx, 1, o.duration/2, 0, lookup(o.smallUsers))
-	logf("lookup at %d users, one client: %s", o.smallUsers, res.lookupSmall)
-	res.loadLarge = load(o.smallUsers, o.users)
-	logf("load to %d users (POST rate): %s", o.users, res.loadLarge)
-	res.lookupLarge = c.closedLoop(ctx, 1, o.duration/2, 0, lookup(o.users))
-	logf("lookup at %d users, one client: %s", o.users, res.lookupLarge)
-	res.lookupMax = c.closedLoop(ctx, o.concurrency, o.duration, 0, lookup(o.users))
-	logf("lookup at %d users, %d clients: %s", o.users, o.concurrency, res.lookupMax)
-	res.lookupHalf = c.openLoop(ctx, res.lookupMax.rate()/2, o.duration, lookup(o.users))
-	logf("lookup at half the maximum rate: %s", res.lookupHalf)
-	res.mixAll = runMix(ctx, c, base, o, res.mix)
-	logf("provisioning mix: %s", res.mixAll)
-	if res.paging, res.pages, err = pageAll(ctx, c, base); err != nil {
+	large, err := start("large")
+	if err != nil {
 		return nil, err
 	}
-	logf("paging %d pages of 100: %s", res.pages, res.paging)
-	if res.peakRSS, err = srv.peakRSS(); err != nil {
-		return nil, err
-	}
-	srv.stop()
-	stopped = true
-
-	if res.onePass, err = readAllOnce(ctx, dir, o.users); err != nil {
-		return nil, err
-	}
-	logf("one pass reading all users: %s", res.onePass)
 	bare, err := startBare(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res.bare = newClient(
-		o.concurrency,
-		"",
-	).closedLoop(ctx, o.concurrency, o.duration, 0, func(int, int) (*http.Request, int) {
-		return mustRequest(http.MethodGet, "http://"+bare.addr+"/Users?filter=x", ""), http.StatusOK
-	})
-	bare.stop()
-	logf("bare handler: %s", res.bare)
-	if res.rawInsert, res.rawInserted, err = rawInsertRate(ctx, dir, o.concurrency, o.duration); err != nil {
+	procs = append(procs, bare)
+	raw, err := openRawInserter(ctx, dir)
+	if err != nil {
 		return nil, err
 	}
-	logf("raw SQLite inserts: %.0f/s", res.rawInsert)
+	defer raw.close()
+	c := newClient(o.concurrency, org.token)
+	bareClient := newClient(o.concurrency, "")
+	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+	slice := o.duration / time.Duration(o.slices)
+
+	res.loadSmall = small.load(ctx, c, o.concurrency, 0, o.smallUsers)
+	logf("small directory, %d users: %s", o.smallUsers, res.loadSmall)
+	res.loadLarge = large.load(ctx, c, o.concurrency, 0, o.users)
+	logf("large directory, %d users: %s", o.users, res.loadLarge)
+
+	var next atomic.Int64
+	next.Store(int64(o.users))
+	var rawErr error
+	res.post, _ = interleave(o.slices, func() stats {
+		return c.closedLoop(ctx, o.concurrency, slice, 0, func(int, int) (*http.Request, int) {
+			body := userBody(int(next.Add(1)), true, "Officer")
+			return mustRequest(http.MethodPost, large.base+"/Users", body), http.StatusCreated
+		})
+	}, func() stats {
+		n, d, err := raw.run(ctx, o.concurrency, slice)
+		if err != nil {
+			rawErr = err
+		}
+		res.rawInserted += n
+		return stats{Requests: n, Elapsed: d}
+	})
+	if rawErr != nil {
+		return nil, rawErr
+	}
+	res.rawInsert = float64(res.rawInserted) / (slice * time.Duration(o.slices)).Seconds()
+	logf("POST: %s; raw inserts: %.0f/s", res.post, res.rawInsert)
+
+	res.lookupSmall, res.lookupLarge = interleave(o.slices,
+		func() stats { return c.closedLoop(ctx, 1, slice/2, 0, small.lookup(o.smallUsers)) },
+		func() stats { return c.closedLoop(ctx, 1, slice/2, 0, large.lookup(o.users)) })
+	logf("lookup, one client: %d users %s; %d users %s", o.smallUsers, res.lookupSmall, o.users, res.lookupLarge)
+
+	res.lookupMax, res.bare = interleave(o.slices,
+		func() stats { return c.closedLoop(ctx, o.concurrency, slice, 0, large.lookup(o.users)) },
+		func() stats {
+			return bareClient.closedLoop(ctx, o.concurrency, slice, 0, func(int, int) (*http.Request, int) {
+				return mustRequest(http.MethodGet, "http://"+bare.addr+"/Users?filter=x", ""), http.StatusOK
+			})
+		})
+	logf("lookup, %d clients: %s; bare handler: %s", o.concurrency, res.lookupMax, res.bare)
+	res.lookupHalf = c.openLoop(ctx, res.lookupMax.rate()/2, o.duration, large.lookup(o.users))
+	logf("lookup at half the maximum rate: %s", res.lookupHalf)
+	res.mixAll = runMix(ctx, c, large.base, o, res.mix)
+	logf("provisioning mix: %s", res.mixAll)
+	if res.paging, res.pages, err = pageAll(ctx, c, large.base); err != nil {
+		return nil, err
+	}
+	logf("paging %d pages of 100: %s", res.pages, res.paging)
+	if res.peakRSS, err = large.proc.peakRSS(); err != nil {
+		return nil, err
+	}
+	for _, p := range procs {
+		p.stop()
+	}
+	procs = nil
+	if res.onePass, err = readAllOnce(ctx, filepath.Join(dir, "large")); err != nil {
+		return nil, err
+	}
+	logf("one pass reading all users: %s", res.onePass)
 	return res, nil
 }
 
@@ -284,7 +336,7 @@ func pageAll(ctx context.Context, c *client, base string) (time.Duration, int, e
 
 // readAllOnce is the reference the paging cost is compared with: one store query that reads
 // every user (with groups), marshalled to JSON, in this process, on the server's database.
-func readAllOnce(ctx context.Context, dir string, users int) (time.Duration, error) {
+func readAllOnce(ctx context.Context, dir string) (time.Duration, error) {
 	cfg := scimconfig.Config{
 		Ranks:      []string{"Officer", "Sergeant"},
 		Roles:      []string{"User", "Admin"},
@@ -296,6 +348,11 @@ func readAllOnce(ctx context.Context, dir string, users int) (time.Duration, err
 		return 0, err
 	}
 	defer func() { _ = st.Close() }()
+	counts, err := st.Counts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	users := int(counts.Users)
 	start := time.Now()
 	page, err := st.ListUsers(ctx, directory.Query{StartIndex: 1, Count: users, WithMembers: true})
 	if err != nil {
