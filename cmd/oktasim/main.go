@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	org := fs.String("org-name", "oktasim", "org name used in the names Okta assigns to apps")
 	rate := fs.Int("rate-limit", 600, "requests per minute per rate-limit bucket")
 	verbose := fs.Bool("v", false, "log provisioning failures to stderr")
+	settle := fs.Duration("schema-settle", 0, "how long a new app-profile property is unknown to profile mappings")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		oktasim.WithLogger(logger),
 		oktasim.WithOrgName(*org),
 		oktasim.WithRateLimit(*rate),
+		oktasim.WithSchemaSettle(*settle),
 	}
 	if *token != "" {
 		opts = append(opts, oktasim.WithAPIToken(*token))

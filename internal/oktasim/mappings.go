@@ -186,7 +186,7 @@ func (s *Sim) profileHas(kind, id, name string) bool {
 		return contains(userBaseProperties, name) || s.userCustomProperty(name) != nil
 	case "appuser":
 		a, ok := s.apps[id]
-		return ok && a.hasProperty(name)
+		return ok && a.hasProperty(name, s.now())
 	default:
 		return false
 	}

@@ -12,15 +12,25 @@ import (
 type schemaProps struct {
 	props map[string]map[string]any
 	order []string
+	// visible is when a new property becomes visible to profile mappings.
+	visible map[string]time.Time
 }
 
-func newSchemaProps() *schemaProps { return &schemaProps{props: map[string]map[string]any{}} }
+func newSchemaProps() *schemaProps {
+	return &schemaProps{props: map[string]map[string]any{}, visible: map[string]time.Time{}}
+}
 
 func (sp *schemaProps) set(name string, def map[string]any) {
 	if _, ok := sp.props[name]; !ok {
 		sp.order = append(sp.order, name)
 	}
 	sp.props[name] = def
+}
+
+// settled reports whether a property exists and is visible at now.
+func (sp *schemaProps) settled(name string, now time.Time) bool {
+	_, ok := sp.props[name]
+	return ok && !now.Before(sp.visible[name])
 }
 
 func (sp *schemaProps) remove(name string) {
@@ -158,8 +168,17 @@ func (s *Sim) updateAppSchema(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	changes := objOf(path(body, "definitions", "custom", "properties"))
+	before := map[string]bool{}
+	for _, name := range a.custom.order {
+		before[name] = true
+	}
 	if err := applySchemaChanges(a.custom, changes, appBaseProperties, a.provisioning != nil); err != nil {
 		return 0, nil, err
+	}
+	for _, name := range a.custom.order {
+		if !before[name] {
+			a.custom.visible[name] = s.now().Add(s.settle)
+		}
 	}
 	a.doc["lastUpdated"] = s.now().UTC().Format(time.RFC3339)
 	return http.StatusOK, s.renderAppSchema(a), nil
@@ -336,11 +355,11 @@ func (s *Sim) updateUserSchema(r *http.Request) (int, any, error) {
 
 func (s *Sim) userCustomProperty(name string) map[string]any { return s.userCustom.props[name] }
 
-// appHasProperty reports whether the app user profile defines name.
-func (a *app) hasProperty(name string) bool {
+// hasProperty reports whether the app user profile defines name and the definition has
+// settled (see WithSchemaSettle).
+func (a *app) hasProperty(name string, now time.Time) bool {
 	if _, ok := appBaseProperties[name]; ok {
 		return true
 	}
-	_, ok := a.custom.props[name]
-	return ok
+	return a.custom.settled(name, now)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/okta/okta-sdk-golang/v2/okta"
 	"github.com/okta/okta-sdk-golang/v2/okta/query"
@@ -255,3 +256,32 @@ func TestSDK_AuthorizationServerPolicyAndRuleLifetimes(t *testing.T) {
 }
 
 var _ = oktasim.ForeignIssuer
+
+func TestSDK_MappingSeesNewPropertyOnlyAfterSchemaSettles(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	sim := startSim(t, oktasim.WithSchemaSettle(5*time.Second), oktasim.WithClock(clk.now))
+	ctx, c := sdkClient(t, sim)
+	created, _, err := c.Application.CreateApplication(ctx, samlApp("SAML for Axon"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appID := created.(*okta.SamlApplication).Id
+	if _, err := addAppProperties(ctx, c, appID, badgeProperty()); err != nil {
+		t.Fatal(err)
+	}
+	maps, _, err := c.ProfileMapping.ListProfileMappings(ctx, query.NewQueryParams(
+		query.WithSourceId(sim.DefaultUserTypeID()), query.WithTargetId(appID)))
+	if err != nil || len(maps) != 1 {
+		t.Fatal(err)
+	}
+	update := okta.ProfileMapping{Properties: map[string]*okta.ProfileMappingProperty{
+		"badgeId": {Expression: "user.employeeNumber", PushStatus: "PUSH"}}}
+	_, _, err = c.ProfileMapping.UpdateProfileMapping(ctx, maps[0].Id, update)
+	if oe := oktaError(t, err); oe.ErrorCode != "E0000001" {
+		t.Fatalf("mapping right after the schema write: got %s, want E0000001", oe.ErrorCode)
+	}
+	clk.add(6 * time.Second)
+	if _, _, err := c.ProfileMapping.UpdateProfileMapping(ctx, maps[0].Id, update); err != nil {
+		t.Fatalf("mapping once the schema settled: %v", err)
+	}
+}

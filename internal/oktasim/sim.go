@@ -26,6 +26,9 @@ type Sim struct {
 	orgName  string
 	now      func() time.Time
 
+	// settle is how long a new app-profile property stays invisible to profile mapping
+	// validation after the schema write, like Okta's eventual consistency.
+	settle     time.Duration
 	limits     rateLimits
 	faults     faultSet
 	users      map[string]*user
@@ -68,6 +71,13 @@ func WithOrgName(name string) Option {
 // WithRateLimit sets the per-minute limit of each rate-limit bucket (default 600).
 func WithRateLimit(perMinute int) Option {
 	return func(s *Sim) { s.limits.perMinute = perMinute }
+}
+
+// WithSchemaSettle makes a property added to an app user schema unknown to profile mapping
+// updates for d after the write, as Okta is eventually consistent after schema writes. The
+// default is 0 (visible at once).
+func WithSchemaSettle(d time.Duration) Option {
+	return func(s *Sim) { s.settle = d }
 }
 
 // WithClock replaces time.Now, for tests of token lifetimes.
