@@ -43,7 +43,8 @@ ensure_installed() {
 # as_pg runs a command as the PostgreSQL user (initdb refuses to run as root).
 as_pg() {
 	if [[ $(id -u) -eq 0 ]]; then
-		runuser -u "${PG_USER}" -- "$@"
+		# From /, which the PostgreSQL user can always enter.
+		(cd / && runuser -u "${PG_USER}" -- "$@")
 	else
 		"$@"
 	fi

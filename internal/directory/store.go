@@ -11,7 +11,8 @@ import (
 // (see ErrorKind); anything else is the database failing.
 type Store interface {
 	// CreateUser applies the agency's rules to u, stores it and returns it with ID, Meta and
-	// Groups set. u.ID and u.Meta are ignored.
+	// Groups set. u.ID, u.Meta and u.Groups are ignored; u.Active is taken as given (SCIM
+	// creates users active when the request leaves it out: the HTTP layer sets it).
 	CreateUser(ctx context.Context, u User) (*User, error)
 	// GetUser returns a user, with Groups.
 	GetUser(ctx context.Context, id string) (*User, error)
