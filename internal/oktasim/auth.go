@@ -25,17 +25,27 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request, scope string) er
 			return errInvalidToken()
 		}
 		granted := scopesOf(claims)
-		if hasScope(granted, scope) {
+		if hasScopes(granted, scope) {
 			return nil
 		}
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization_uri="%s/oauth2/v1/authorize", `+
 			`realm="IdpAuthorizationServer", scope="%s", error="insufficient_scope", `+
 			`error_description="The access token provided does not contain the required scopes.", resource="%s"`,
-			s.URL(), scope, r.URL.Path))
+			s.URL(), strings.ReplaceAll(scope, "+", " "), r.URL.Path))
 		return errForbidden()
 	default:
 		return errInvalidToken()
 	}
+}
+
+// hasScopes reports whether granted covers every scope of want ("a+b" needs both).
+func hasScopes(granted []string, want string) bool {
+	for _, w := range strings.Split(want, "+") {
+		if !hasScope(granted, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasScope reports whether granted covers want; a .manage scope covers its .read sibling.

@@ -37,11 +37,11 @@ func (a *app) pushMappingsInOrder() []*pushMapping {
 
 func (s *Sim) groupPushRoutes(mux *http.ServeMux) {
 	base := "/api/v1/apps/{appId}/group-push/mappings"
-	mux.Handle("GET "+base, s.listHandler("okta.apps.read", s.listPushMappings))
-	mux.Handle("POST "+base, s.api("okta.apps.manage", s.createPushMapping))
-	mux.Handle("GET "+base+"/{mappingId}", s.api("okta.apps.read", s.getPushMapping))
-	mux.Handle("PATCH "+base+"/{mappingId}", s.api("okta.apps.manage", s.patchPushMapping))
-	mux.Handle("DELETE "+base+"/{mappingId}", s.api("okta.apps.manage", s.deletePushMapping))
+	mux.Handle("GET "+base, s.listHandler("okta.apps.read+okta.groups.read", s.listPushMappings))
+	mux.Handle("POST "+base, s.api("okta.apps.manage+okta.groups.manage", s.createPushMapping))
+	mux.Handle("GET "+base+"/{mappingId}", s.api("okta.apps.read+okta.groups.read", s.getPushMapping))
+	mux.Handle("PATCH "+base+"/{mappingId}", s.api("okta.apps.manage+okta.groups.manage", s.patchPushMapping))
+	mux.Handle("DELETE "+base+"/{mappingId}", s.api("okta.apps.manage+okta.groups.manage", s.deletePushMapping))
 }
 
 func (s *Sim) renderPushMapping(a *app, pm *pushMapping) map[string]any {
