@@ -239,7 +239,8 @@ func TestSDK_PrivateKeyModeUsesGrantedScopes(t *testing.T) {
 		t.Fatalf("users without okta.users.read: want 403, got %v", err)
 	}
 	rq := c.CloneRequestExecutor()
-	req, _ := rq.WithAccept("application/json").NewRequest(http.MethodGet, "/api/v1/apps/0oanone/group-push/mappings", nil)
+	req, _ := rq.WithAccept("application/json").NewRequest(http.MethodGet,
+		"/api/v1/apps/0oanone/group-push/mappings", nil)
 	if resp, err := rq.Do(ctx, req, &[]any{}); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("group push also needs okta.groups.read: want 403, got %v", err)
 	}
