@@ -139,11 +139,13 @@ KUBECTL ?= kubectl
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+KUBEBUILDER ?= $(LOCALBIN)/kubebuilder
 
 # Pinned tool versions. kustomize v5.8.3 needs Go 1.27, so v5.8.2.
 KUSTOMIZE_VERSION ?= v5.8.2
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.13.1
+KUBEBUILDER_VERSION ?= v4.16.0
 
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Build kustomize into ./bin if necessary.
@@ -159,6 +161,11 @@ $(CONTROLLER_GEN): $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint (plain build, no plugins) into ./bin if necessary.
 $(GOLANGCI_LINT): $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: kubebuilder
+kubebuilder: $(KUBEBUILDER) ## Build the kubebuilder CLI into ./bin if necessary (to scaffold new APIs).
+$(KUBEBUILDER): $(LOCALBIN)
+	$(call go-install-tool,$(KUBEBUILDER),sigs.k8s.io/kubebuilder/v4,$(KUBEBUILDER_VERSION))
 
 # go-install-tool builds a pinned tool into ./bin as <name>-<version> and points <name> at it,
 # so changing a version above rebuilds it. $1: target path, $2: package, $3: version.
