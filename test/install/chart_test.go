@@ -78,6 +78,8 @@ func TestChart_SchemaRejectsBadValuesNamingThem(t *testing.T) {
 		{name: "unknown log level", set: "logLevel=verbose", message: "/logLevel"},
 		{name: "metrics on a privileged port", set: "metrics.port=443", message: "/metrics/port"},
 		{name: "extra argument without dashes", set: "extraArgs[0]=leader-elect", message: "/extraArgs/0"},
+		{name: "Okta timeout without a unit", set: "okta.callTimeout=fast", message: "/okta/callTimeout"},
+		{name: "no Okta requests at all", set: "okta.maxConcurrent=0", message: "/okta/maxConcurrent"},
 		{
 			name:    "both cert-manager issuers",
 			set:     "scimServer.ingress.certManager.issuer=a,scimServer.ingress.certManager.clusterIssuer=b",
