@@ -13,6 +13,9 @@ func (s *sqlStore) CreateGroup(ctx context.Context, g Group) (*Group, error) {
 	if strings.TrimSpace(g.DisplayName) == "" {
 		return nil, errorf(KindInvalidValue, "displayName", "displayName is required")
 	}
+	if strings.ContainsRune(g.DisplayName+g.ExternalID, 0) {
+		return nil, errorf(KindInvalidValue, "", "attribute values cannot contain U+0000")
+	}
 	now := s.stamp()
 	g.ID = newID()
 	g.Meta = Meta{Created: now, LastModified: now, Version: 1}
@@ -64,6 +67,9 @@ func (s *sqlStore) GetGroup(ctx context.Context, id string, withMembers bool) (*
 }
 
 func (s *sqlStore) loadGroup(ctx context.Context, db dbtx, id string, forUpdate bool) (int64, *Group, error) {
+	if strings.ContainsRune(id, 0) {
+		return 0, nil, errorf(KindNotFound, "id", "group not found")
+	}
 	query := selectGroup + " WHERE g.id = ?"
 	if forUpdate {
 		query += s.d.forUpdate
@@ -168,6 +174,11 @@ func (s *sqlStore) patchGroupTx(
 
 // applyGroupOp applies one operation and returns how many rows it changed.
 func (s *sqlStore) applyGroupOp(ctx context.Context, tx *conn, seq int64, g *Group, op GroupOp) (int64, error) {
+	for _, id := range op.Members {
+		if strings.ContainsRune(id, 0) {
+			return 0, errorf(KindInvalidValue, "members", "a member id cannot contain U+0000")
+		}
+	}
 	switch op.Kind {
 	case OpAddMembers:
 		return s.addMembers(ctx, tx, seq, g.ID, op.Members)
@@ -200,6 +211,9 @@ func (s *sqlStore) applyGroupOp(ctx context.Context, tx *conn, seq int64, g *Gro
 	case OpSetDisplayName:
 		return s.renameGroup(ctx, tx, seq, g, op.Value)
 	case OpSetExternalID:
+		if strings.ContainsRune(op.Value, 0) {
+			return 0, errorf(KindInvalidValue, "externalId", "externalId cannot contain U+0000")
+		}
 		if op.Value == g.ExternalID {
 			return 0, nil
 		}
@@ -217,8 +231,8 @@ func (s *sqlStore) renameGroup(ctx context.Context, tx *conn, seq int64, g *Grou
 	if name == g.DisplayName {
 		return 0, nil
 	}
-	if strings.TrimSpace(name) == "" {
-		return 0, errorf(KindInvalidValue, "displayName", "displayName is required")
+	if strings.TrimSpace(name) == "" || strings.ContainsRune(name, 0) {
+		return 0, errorf(KindInvalidValue, "displayName", "displayName is required and cannot contain U+0000")
 	}
 	if s.rules.commandHierarchy[strings.ToLower(g.DisplayName)] && !strings.EqualFold(name, g.DisplayName) {
 		return 0, errorf(KindConflict, "displayName",
@@ -265,6 +279,9 @@ func (s *sqlStore) addMembers(ctx context.Context, tx *conn, seq int64, groupID 
 		return 0, nil
 	}
 	for _, id := range ids {
+		if strings.ContainsRune(id, 0) {
+			return 0, errorf(KindInvalidValue, "members", "a member id cannot contain U+0000")
+		}
 		if id == groupID {
 			return 0, errorf(KindInvalidValue, "members", "a group cannot be a member of itself")
 		}

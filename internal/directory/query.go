@@ -291,6 +291,9 @@ func (f *sqlFilter) compareText(col column, c *filter.Compare) error {
 		return badFilter("%q is a string attribute; compare it with a string", c.Path.String())
 	}
 	v := c.Value.Str
+	if strings.ContainsRune(v, 0) {
+		return badFilter("a filter value cannot contain U+0000")
+	}
 	if col.ci {
 		v = strings.ToLower(v)
 	}

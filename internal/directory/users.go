@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -54,6 +55,10 @@ func encodeUser(u *User) ([]byte, error) {
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, fmt.Errorf("encode user: %w", err)
+	}
+	// PostgreSQL text cannot hold U+0000, which JSON writes as \u0000; refuse it in both stores.
+	if bytes.Contains(b, []byte(`\u0000`)) {
+		return nil, errorf(KindInvalidValue, "", "attribute values cannot contain U+0000")
 	}
 	return b, nil
 }
@@ -153,6 +158,9 @@ func (s *sqlStore) GetUser(ctx context.Context, id string) (*User, error) {
 
 // loadUser reads one user by id; forUpdate locks the row (PostgreSQL).
 func (s *sqlStore) loadUser(ctx context.Context, db dbtx, id string, forUpdate bool) (int64, *User, string, error) {
+	if strings.ContainsRune(id, 0) {
+		return 0, nil, "", errorf(KindNotFound, "id", "user not found")
+	}
 	query := selectUser + " WHERE u.id = ?"
 	if forUpdate {
 		query += s.d.forUpdate
@@ -289,6 +297,9 @@ func (s *sqlStore) resolveUserGroup(ctx context.Context, tx *conn, u *User) (int
 	name := u.Extension.UserGroupName
 	if name == "" {
 		return 0, nil
+	}
+	if strings.ContainsRune(name, 0) {
+		return 0, errorf(KindInvalidValue, s.rules.extField("userGroupName"), "user group names cannot contain U+0000")
 	}
 	var seq int64
 	var display string

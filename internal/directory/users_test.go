@@ -376,3 +376,33 @@ func TestUsers_ManyUsersCanBeCreatedConcurrently(t *testing.T) {
 		}
 	})
 }
+
+func TestUsers_NULCharactersAreInvalidValuesInBothStores(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		created := mustCreateUser(t, st, oktaUser(1))
+		cases := []struct {
+			name   string
+			change func(u *User)
+		}{
+			{name: "userName", change: func(u *User) { u.UserName = "a\x00b" }},
+			{name: "title", change: func(u *User) { u.Title = "\x00" }},
+			{name: "userGroupName", change: func(u *User) { u.Extension.UserGroupName = "Patrol-A\x00" }},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				u := oktaUser(2)
+				tc.change(&u)
+				_, err := st.CreateUser(t.Context(), u)
+				wantKind(t, err, KindInvalidValue, "")
+				_, err = st.ReplaceUser(t.Context(), created.ID, u)
+				wantKind(t, err, KindInvalidValue, "")
+			})
+		}
+		_, err := st.GetUser(t.Context(), "id\x00")
+		wantKind(t, err, KindNotFound, "")
+		g := mustCreateGroup(t, st, Group{DisplayName: "G"})
+		_, err = st.PatchGroup(t.Context(), g.ID, []GroupOp{{Kind: OpReplaceMembers, Members: []string{"\x00"}}})
+		wantKind(t, err, KindInvalidValue, "members")
+	})
+}
