@@ -134,8 +134,9 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 	if err := s.reader.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s: %w", s.d.name, err)
 	}
-	var one int
-	if err := s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	// Read a table, not a constant, so the answer depends on the database file or server.
+	var n int64
+	if err := s.reader.QueryRowContext(ctx, "SELECT value FROM counters WHERE name = 'users'").Scan(&n); err != nil {
 		return fmt.Errorf("ping %s: %w", s.d.name, err)
 	}
 	return nil
