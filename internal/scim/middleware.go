@@ -56,6 +56,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, rt route) func() {
 		elapsed := time.Since(start)
 		if s.monitor != nil {
 			s.monitor.observe(rt.resource, r.Method, rec.status, elapsed)
+			s.monitor.refused(rt.resource, r.Method, rec.err)
 			if rec.claims != nil {
 				s.monitor.authenticated(rec.claims, r.Method, s.logPath(rt), rec.status)
 			}

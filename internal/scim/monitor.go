@@ -28,6 +28,8 @@ type Monitor struct {
 	mu         sync.Mutex
 	latest     map[string]scimconfig.Rejection
 	lastAuthed *scimconfig.AuthenticatedRequest
+	// refusals holds the latest refused write per cause (see refusals.go).
+	refusals map[string]scimconfig.Refusal
 }
 
 // NewMonitor registers the server's metrics with reg and returns the Monitor that feeds them.
@@ -109,6 +111,7 @@ func (m *Monitor) Report(ctx context.Context, agencyID string, counter Counter) 
 	if len(m.latest) > 0 {
 		r.Rejections = maps.Clone(m.latest)
 	}
+	r.Refusals = m.refusalList()
 	return r, err
 }
 

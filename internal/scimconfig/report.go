@@ -18,6 +18,9 @@ type Report struct {
 	LastAuthenticated *AuthenticatedRequest `json:"lastAuthenticated,omitempty"`
 	// Rejections holds the latest token rejection of each reason, keyed by reason.
 	Rejections map[string]Rejection `json:"rejections,omitempty"`
+	// Refusals lists, oldest first, the latest refused write of each distinct cause (at most
+	// MaxRefusals): the requests Okta sent that broke an agency rule.
+	Refusals []Refusal `json:"refusals,omitempty"`
 }
 
 // AuthenticatedRequest describes a request that carried an accepted token.
