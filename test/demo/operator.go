@@ -57,15 +57,19 @@ func (e *Env) startOperator(ctx context.Context) error {
 	}
 	factory := okta.NewFactory(okta.Options{})
 	retry := 2 * time.Second
+	recorder := mgr.GetEventRecorder("scim-operator")
 	if err := (&controller.AgencyProvisioningReconciler{
 		Client:          mgr.GetClient(),
 		Scheme:          mgr.GetScheme(),
-		Recorder:        mgr.GetEventRecorder("scim-operator"),
+		Recorder:        recorder,
 		ScimServerImage: scimServerImage,
 		Okta: &controller.OktaSync{
-			Client:             mgr.GetClient(),
-			NewOrg:             factory.NewOrg,
-			Reports:            &controller.HTTPReportReader{AllowAnnotation: true},
+			Client: mgr.GetClient(),
+			NewOrg: factory.NewOrg,
+			Reports: &controller.RefusalEventReader{
+				Reader:   &controller.HTTPReportReader{AllowAnnotation: true},
+				Recorder: recorder,
+			},
 			ResyncPeriod:       e.opts.ResyncPeriod,
 			ReportPollInterval: time.Second,
 			RetryInterval:      retry,
