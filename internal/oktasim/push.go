@@ -192,7 +192,8 @@ func scimErrorText(status int, body map[string]any, raw []byte) string {
 func (s *Sim) process(ctx context.Context, t *task) (bool, bool, error) {
 	s.mu.Lock()
 	a, ok := s.apps[t.appID]
-	if !ok || a.provisioning == nil {
+	if !ok || a.provisioning == nil || a.status() != "ACTIVE" {
+		// Okta does not provision through an inactive app.
 		s.mu.Unlock()
 		return false, true, nil
 	}
