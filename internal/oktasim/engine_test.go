@@ -502,3 +502,22 @@ func appIDByClient(t *testing.T, o *org) string {
 	t.Fatalf("no app for client %s", o.clientID)
 	return ""
 }
+
+func TestEngine_InactiveAppPushesNothing(t *testing.T) {
+	o := setupOrg(t)
+	rc := newReceiver(t, o.sim.URL())
+	if err := o.sim.ConfigureProvisioning(t.Context(), o.appID, o.provisioning(rc)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.c.Application.DeactivateApplication(o.ctx, o.appID); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.sim.Sync(o.appID); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, o.sim)
+	_, _, reqs := rc.snapshot()
+	if p := o.sim.Progress(o.appID); p.Skipped != o.people || p.Pushed != 0 || len(reqs) != 1 {
+		t.Fatalf("an inactive app must not push: %+v, requests %v", p, reqs)
+	}
+}
