@@ -27,7 +27,13 @@ func (r *results) targets() []target {
 			">= 0.50",
 			lookupRatio >= 0.5,
 		},
-		{"lookup p99 at half the maximum rate", ms(r.lookupHalf.P99), "< 5 ms", r.lookupHalf.P99 < 5*time.Millisecond},
+		{
+			"lookup p99 at half the maximum rate",
+			fmt.Sprintf("%s (sent %.0f of the planned %.0f req/s)", ms(r.lookupHalf.P99), r.lookupHalf.rate(),
+				r.lookupMax.rate()/2),
+			"< 5 ms",
+			r.lookupHalf.P99 < 5*time.Millisecond,
+		},
 		{
 			fmt.Sprintf("lookup p50 at %d vs %d users", r.opts.users, r.opts.smallUsers),
 			fmt.Sprintf("%s / %s = %.2f", ms(r.lookupLarge.P50), ms(r.lookupSmall.P50), p50Ratio),
@@ -41,7 +47,7 @@ func (r *results) targets() []target {
 			postRatio >= 0.5,
 		},
 		{
-			fmt.Sprintf("paging %d users by 100 vs one full read", r.opts.users),
+			fmt.Sprintf("paging all %d+ users by 100 vs one full read", r.opts.users),
 			fmt.Sprintf(
 				"%s / %s = %.2f",
 				r.paging.Round(time.Millisecond),
