@@ -24,7 +24,7 @@ fuzz-scim: ## Fuzz the SCIM request bodies and query parameters briefly (FUZZTIM
 	go test ./internal/scim/ -run '^$$' -fuzz '^FuzzQueryParameters$$' -fuzztime $(or $(FUZZTIME),15s)
 
 .PHONY: bench
-bench: bench-go bench-load ## Go benchmarks of the SCIM hot paths, then the load generator (writes docs/benchmarks.md).
+bench: bench-go bench-store bench-load ## Go benchmarks of the SCIM hot paths and the store, then the load generator (writes docs/benchmarks.md).
 
 .PHONY: bench-go
 bench-go: ## Go benchmarks: token checks, rendering, PATCH, lookup and create through the handler.
