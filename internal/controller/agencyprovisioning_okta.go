@@ -26,8 +26,8 @@ import (
 // remove the Okta objects it created before the resource goes away.
 const OktaFinalizer = "scim.provisioning.dev/okta-cleanup"
 
-// AnnotationSyncRequest: changing its value asks for a full Okta sync now, instead of at the
-// next resync period.
+// AnnotationSyncRequest is the annotation whose change of value asks for a full Okta sync now,
+// instead of at the next resync period.
 const AnnotationSyncRequest = "scim.provisioning.dev/okta-sync-request"
 
 // DefaultOktaResyncPeriod is how often the Okta side is re-read when the spec does not say.
@@ -113,9 +113,9 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 		return s.reconcileReport(ctx, ap, nil), nil
 	}
 
-	sc, res, err := s.newScope(ctx, ap)
+	sc, res := s.newScope(ctx, ap)
 	if sc == nil {
-		return res, err
+		return res, nil
 	}
 
 	// Step 1: OktaAuthenticated.
@@ -170,24 +170,24 @@ func (s *OktaSync) fullSyncDue(ap *scimv1alpha1.AgencyProvisioning) bool {
 
 // newScope reads the credentials Secret and builds the Okta client. A nil scope means stop:
 // the condition is set and the result says when to look again.
-func (s *OktaSync) newScope(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*oktaScope, ctrl.Result, error) {
+func (s *OktaSync) newScope(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*oktaScope, ctrl.Result) {
 	u, err := okta.ParseOrgURL(ap.Spec.Okta.OrgURL)
 	if err != nil {
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
 			scimv1alpha1.ReasonInvalidSpec, fmt.Sprintf("spec.okta.orgURL: %v", err))
-		return nil, ctrl.Result{}, nil
+		return nil, ctrl.Result{}
 	}
 	creds, reason, msg := oktaCredentials(ctx, s.Client, ap)
 	if reason != "" {
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, reason, msg)
-		return nil, ctrl.Result{RequeueAfter: s.retry()}, nil
+		return nil, ctrl.Result{RequeueAfter: s.retry()}
 	}
 	org, err := s.NewOrg(ctx, creds)
 	if err != nil {
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
 			scimv1alpha1.ReasonInvalidCredentials, fmt.Sprintf("Secret %q cannot be used: %v",
 				ap.Spec.Okta.CredentialsSecretRef.Name, err))
-		return nil, ctrl.Result{RequeueAfter: s.retry()}, nil
+		return nil, ctrl.Result{RequeueAfter: s.retry()}
 	}
 	serverID := ap.Spec.Okta.AuthorizationServerID
 	if serverID == "" {
@@ -196,7 +196,7 @@ func (s *OktaSync) newScope(ctx context.Context, ap *scimv1alpha1.AgencyProvisio
 	return &oktaScope{
 		ap: ap, org: org, orgURL: u, serverID: serverID,
 		owner: fmt.Sprintf("%s/%s/%s", ap.Namespace, ap.Name, ap.UID),
-	}, ctrl.Result{}, nil
+	}, ctrl.Result{}
 }
 
 func (sc *oktaScope) mode(ap *scimv1alpha1.AgencyProvisioning) string {
@@ -208,13 +208,15 @@ func (sc *oktaScope) mode(ap *scimv1alpha1.AgencyProvisioning) string {
 
 // credentials reads the Secret; on failure it returns a condition reason and message that name
 // the Secret and the missing key, never a value.
-func oktaCredentials(ctx context.Context, c client.Reader, ap *scimv1alpha1.AgencyProvisioning) (okta.Credentials, string, string) {
+func oktaCredentials(ctx context.Context, c client.Reader, ap *scimv1alpha1.AgencyProvisioning) (okta.Credentials,
+	string, string) {
 	ref := ap.Spec.Okta.CredentialsSecretRef
 	var sec corev1.Secret
 	err := c.Get(ctx, types.NamespacedName{Namespace: ap.Namespace, Name: ref.Name}, &sec)
 	if apierrors.IsNotFound(err) {
 		return okta.Credentials{}, scimv1alpha1.ReasonCredentialsSecretMissing,
-			fmt.Sprintf("Secret %q (spec.okta.credentialsSecretRef) does not exist in namespace %q", ref.Name, ap.Namespace)
+			fmt.Sprintf("Secret %q (spec.okta.credentialsSecretRef) does not exist in namespace %q", ref.Name,
+				ap.Namespace)
 	}
 	if err != nil {
 		return okta.Credentials{}, scimv1alpha1.ReasonCredentialsSecretMissing,
@@ -258,25 +260,31 @@ func (s *OktaSync) oktaFailure(ap *scimv1alpha1.AgencyProvisioning, err error) (
 	switch {
 	case errors.As(err, &rl):
 		wait := rl.RetryAfter(s.now())
-		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonRateLimited,
-			fmt.Sprintf("Okta org %s answered 429 Too Many Requests (limit %s); the operator waits until %s and retries",
-				host, rl.Limit, rl.Reset.UTC().Format(time.RFC3339)))
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
+			scimv1alpha1.ReasonRateLimited,
+			fmt.Sprintf("Okta org %s answered 429 Too Many Requests (limit %s); the operator waits until %s "+
+				"and retries", host, rl.Limit, rl.Reset.UTC().Format(time.RFC3339)))
 		return ctrl.Result{RequeueAfter: wait + time.Second}, nil
 	case errors.Is(err, okta.ErrInvalidCredentials):
-		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials,
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
+			scimv1alpha1.ReasonInvalidCredentials,
 			fmt.Sprintf("Okta org %s rejected the %s from Secret %q (%v); replace it in the Secret",
 				host, authModeOf(ap.Spec.Okta.CredentialsSecretRef), ap.Spec.Okta.CredentialsSecretRef.Name, err))
 		return ctrl.Result{RequeueAfter: s.retry()}, nil
 	case errors.Is(err, okta.ErrUnreachable):
-		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse, scimv1alpha1.ReasonOrgUnreachable,
+		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
+			scimv1alpha1.ReasonOrgUnreachable,
 			fmt.Sprintf("Okta org %s is unreachable: %v; check spec.okta.orgURL and the network", host, err))
 		return ctrl.Result{}, err
 	case errors.Is(err, okta.ErrForbidden):
-		setCondition(ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionFalse, scimv1alpha1.ReasonReconcileFailed,
-			fmt.Sprintf("Okta denied a request (%v); the API token's admin role or the service app's scopes lack a permission (see docs/okta.md)", err))
+		setCondition(ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionFalse,
+			scimv1alpha1.ReasonReconcileFailed,
+			fmt.Sprintf("Okta denied a request (%v); the API token's admin role or the service app's scopes lack a "+
+				"permission (see docs/okta.md)", err))
 		return ctrl.Result{RequeueAfter: s.retry()}, nil
 	}
-	setCondition(ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionFalse, scimv1alpha1.ReasonReconcileFailed, err.Error())
+	setCondition(ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionFalse,
+		scimv1alpha1.ReasonReconcileFailed, err.Error())
 	return ctrl.Result{}, err
 }
 
@@ -314,12 +322,10 @@ func (s *OktaSync) Finalize(ctx context.Context, ap *scimv1alpha1.AgencyProvisio
 		return true, nil
 	}
 	if ap.Spec.DeletionPolicy == scimv1alpha1.DeletionPolicyDelete && len(ap.Status.Okta.CreatedObjects) > 0 {
-		sc, _, err := s.newScope(ctx, ap)
+		sc, _ := s.newScope(ctx, ap)
 		if sc == nil {
-			if err == nil {
-				err = fmt.Errorf("cannot delete the Okta objects: %s", conditionMessage(ap, scimv1alpha1.ConditionOktaAuthenticated))
-			}
-			return false, err
+			return false, fmt.Errorf("cannot delete the Okta objects: %s",
+				conditionMessage(ap, scimv1alpha1.ConditionOktaAuthenticated))
 		}
 		if err := s.deleteCreated(ctx, sc); err != nil {
 			_, _ = s.oktaFailure(ap, err)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -77,8 +77,10 @@ func clientSecretName(ap *scimv1alpha1.AgencyProvisioning) string { return ap.Na
 func (s *OktaSync) reconcileIssuer(ctx context.Context, sc *oktaScope) error {
 	server, err := sc.org.GetAuthorizationServer(ctx, sc.serverID)
 	if errors.Is(err, okta.ErrNotFound) {
-		setCondition(sc.ap, scimv1alpha1.ConditionIssuerVerified, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidSpec,
-			fmt.Sprintf("Okta org %s has no authorization server %q (spec.okta.authorizationServerId)", sc.orgURL.Host, sc.serverID))
+		setCondition(sc.ap, scimv1alpha1.ConditionIssuerVerified, metav1.ConditionFalse,
+			scimv1alpha1.ReasonInvalidSpec,
+			fmt.Sprintf("Okta org %s has no authorization server %q (spec.okta.authorizationServerId)",
+				sc.orgURL.Host, sc.serverID))
 		return nil
 	}
 	if err != nil {
@@ -125,7 +127,8 @@ func (s *OktaSync) reconcileApps(ctx context.Context, sc *oktaScope) error {
 	o := sc.ap.Status.Okta
 	setCondition(sc.ap, scimv1alpha1.ConditionOktaAppsConfigured, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("OIDC app %s (client %s), access policy %s with rule %s, SAML app %s with %d group(s) assigned",
-			o.OIDCAppID, o.OIDCClientID, o.AccessPolicyID, o.AccessPolicyRuleID, o.SAMLAppID, len(sc.ap.Spec.Okta.AssignGroups)))
+			o.OIDCAppID, o.OIDCClientID, o.AccessPolicyID, o.AccessPolicyRuleID, o.SAMLAppID,
+			len(sc.ap.Spec.Okta.AssignGroups)))
 	return nil
 }
 
@@ -158,7 +161,8 @@ func (s *OktaSync) ownApp(ctx context.Context, sc *oktaScope, kind, id, label st
 		}
 	}
 	if len(apps) > 0 {
-		return nil, &specProblem{fmt.Sprintf("an Okta app labelled %q (id %s) exists that this operator did not create; "+
+		return nil, &specProblem{fmt.Sprintf("an Okta app labelled %q (id %s) exists that this operator did not "+
+			"create; "+
 			"choose another label in spec.okta or remove that app in Okta", label, apps[0].ID)}
 	}
 	return nil, nil
@@ -225,8 +229,8 @@ func oidcDrifted(app *okta.App, want okta.OIDCAppSpec) bool {
 
 func sameSet(a, b []string) bool {
 	x, y := slices.Clone(a), slices.Clone(b)
-	sort.Strings(x)
-	sort.Strings(y)
+	slices.Sort(x)
+	slices.Sort(y)
 	return slices.Equal(x, y)
 }
 
@@ -301,8 +305,10 @@ func (s *OktaSync) reconcileAccessPolicy(ctx context.Context, sc *oktaScope) err
 		st.AccessPolicyRuleID = ""
 		for _, p := range policies {
 			if p.Name == want.Name {
-				return &specProblem{fmt.Sprintf("an access policy named %q (id %s) exists on authorization server %q that "+
-					"this operator did not create; rename spec.okta.oidcAppLabel or remove that policy", want.Name, p.ID, sc.serverID)}
+				return &specProblem{fmt.Sprintf("an access policy named %q (id %s) exists on authorization server "+
+					"%q that "+
+					"this operator did not create; rename spec.okta.oidcAppLabel or remove that policy",
+					want.Name, p.ID, sc.serverID)}
 			}
 		}
 		if cur, err = sc.org.CreatePolicy(ctx, sc.serverID, want); err != nil {
@@ -365,7 +371,8 @@ func (s *OktaSync) reconcilePolicyRule(ctx context.Context, sc *oktaScope) error
 		}
 		recordCreated(sc.ap, OktaKindAccessPolicyRule, cur.ID, want.Name)
 	} else if ruleDrifted(*cur, want) {
-		want.ID, want.Priority, want.Scopes, want.GroupIDs = cur.ID, cur.Priority, orDefault(cur.Scopes, want.Scopes), orDefault(cur.GroupIDs, want.GroupIDs)
+		want.ID, want.Priority, want.Scopes, want.GroupIDs = cur.ID, cur.Priority, orDefault(cur.Scopes,
+			want.Scopes), orDefault(cur.GroupIDs, want.GroupIDs)
 		if cur, err = sc.org.UpdatePolicyRule(ctx, sc.serverID, st.AccessPolicyID, want); err != nil {
 			return err
 		}
@@ -556,10 +563,5 @@ func createdOfKind(ap *scimv1alpha1.AgencyProvisioning, kind string) []scimv1alp
 }
 
 func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }

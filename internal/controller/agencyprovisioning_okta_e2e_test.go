@@ -65,7 +65,8 @@ func startScimServer(t *testing.T, agencyID, orgURL, syncMode string) *scimServe
 		_ = json.NewEncoder(w).Encode(rep)
 	}))
 	t.Cleanup(reportSrv.Close)
-	return &scimServer{baseURL: apiSrv.URL + scim.BasePath(agencyID), reportURL: reportSrv.URL + scimconfig.ReportPath}
+	return &scimServer{baseURL: apiSrv.URL + scim.BasePath(agencyID),
+		reportURL: reportSrv.URL + scimconfig.ReportPath}
 }
 
 // TestOkta_EndToEndWithOktaSimAndScimServer runs the whole path: the operator configures the
@@ -83,7 +84,8 @@ func TestOkta_EndToEndWithOktaSimAndScimServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code := e.simAPI(http.MethodPut, "/api/v1/groups/"+patrol+"/users/"+uid, nil, nil); code != http.StatusNoContent {
+	if code := e.simAPI(http.MethodPut, "/api/v1/groups/"+patrol+"/users/"+uid, nil,
+		nil); code != http.StatusNoContent {
 		t.Fatalf("add user to group: HTTP %d", code)
 	}
 	e.newAP("e2e", func(ap *scimv1alpha1.AgencyProvisioning) {
@@ -92,17 +94,20 @@ func TestOkta_EndToEndWithOktaSimAndScimServer(t *testing.T) {
 		ap.Spec.Okta.AssignGroups = []string{"Patrol"}
 	})
 	sum := &scimv1alpha1.ScimUserMapping{
-		ObjectMeta: metav1.ObjectMeta{Name: "e2e-map", Namespace: e.ns, Labels: map[string]string{oktaSuiteLabel: e.label}},
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-map", Namespace: e.ns,
+			Labels: map[string]string{oktaSuiteLabel: e.label}},
 		Spec: scimv1alpha1.ScimUserMappingSpec{
 			AgencyProvisioningRef: scimv1alpha1.LocalObjectRef{Name: "e2e"},
-			Attributes:            []scimv1alpha1.CustomAttribute{{DisplayName: "Badge ID", VariableName: "badgeId", Required: true}},
+			Attributes: []scimv1alpha1.CustomAttribute{{DisplayName: "Badge ID", VariableName: "badgeId",
+				Required: true}},
 		},
 	}
 	if err := k8sClient.Create(ctx, sum); err != nil {
 		t.Fatal(err)
 	}
 	e.waitCondition("e2e", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
-	ap := e.waitCondition("e2e", scimv1alpha1.ConditionProvisioningConnected, condFalse, scimv1alpha1.ReasonManualStepRequired)
+	ap := e.waitCondition("e2e", scimv1alpha1.ConditionProvisioningConnected, condFalse,
+		scimv1alpha1.ReasonManualStepRequired)
 	waitSUM(t, e, "e2e-map", scimv1alpha1.ConditionSchemaSynced, condFalse, scimv1alpha1.ReasonWaitingForProvisioning)
 	if !ap.Status.Okta.GroupPushWaiting {
 		t.Fatal("group push should wait for ProvisioningConnected")
@@ -110,20 +115,23 @@ func TestOkta_EndToEndWithOktaSimAndScimServer(t *testing.T) {
 
 	// The admin's manual step, with the values the operator published.
 	var sec corev1.Secret
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: ap.Status.Okta.ClientSecretName}, &sec); err != nil {
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: ap.Status.Okta.ClientSecretName},
+		&sec); err != nil {
 		t.Fatal(err)
 	}
 	step := ap.Status.ManualStep
 	if err := e.sim.ConfigureProvisioning(ctx, ap.Status.Okta.SAMLAppID, oktasim.Provisioning{
 		BaseURL:          srv.baseURL, // the published endpoint is a public URL; the test's server is local
-		UniqueIdentifier: "email", CreateUsers: true, UpdateUserAttributes: true, DeactivateUsers: true, PushGroups: true,
+		UniqueIdentifier: "email", CreateUsers: true, UpdateUserAttributes: true, DeactivateUsers: true,
+		PushGroups:   true,
 		ClientID:     step.ClientID,
 		ClientSecret: string(sec.Data[ClientSecretKeyClientSecret]),
 	}); err != nil {
 		t.Fatalf("the manual step failed in the simulator: %v", err)
 	}
 
-	e.waitCondition("e2e", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded, step.ClientID)
+	e.waitCondition("e2e", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded,
+		step.ClientID)
 	e.waitCondition("e2e", scimv1alpha1.ConditionScimAuthenticated, condTrue, scimv1alpha1.ReasonTokensAccepted)
 	waitFor(t, 30*time.Second, func() error {
 		ap := e.get("e2e")

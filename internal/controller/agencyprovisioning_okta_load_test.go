@@ -89,15 +89,17 @@ func TestOkta_FiftyAgenciesAtOnceRespectTheRateLimit(t *testing.T) {
 		if err := k8sClient.List(t.Context(), &list, client.InNamespace(e.ns)); err != nil {
 			return err
 		}
-		done := 0
+		done, pending := 0, ""
 		for _, ap := range list.Items {
 			if meta.IsStatusConditionTrue(ap.Status.Conditions, scimv1alpha1.ConditionOktaAppsConfigured) {
 				done++
+			} else {
+				pending = ap.Name + ": " + describeConditions(ap.Status.Conditions)
 			}
 		}
 		if done < n {
-			return fmt.Errorf("%d of %d agencies configured; %d calls, %d answered 429",
-				done, n, e.calls.reads.Load()+e.calls.writes.Load(), e.calls.limits.Load())
+			return fmt.Errorf("%d of %d agencies configured; %d calls, %d answered 429; pending %s",
+				done, n, e.calls.reads.Load()+e.calls.writes.Load(), e.calls.limits.Load(), pending)
 		}
 		return nil
 	})

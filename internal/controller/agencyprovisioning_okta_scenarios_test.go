@@ -55,7 +55,8 @@ func TestOkta_HappyPathConfiguresEveryObjectAndConnects(t *testing.T) {
 	}
 	wantRedirect := "https://system-admin.okta.com/admin/app/cpc/" + saml.Name + "/oauth/callback"
 	if oidc.ClientID != st.OIDCClientID || !slices.Equal(oidc.RedirectURIs, []string{wantRedirect}) ||
-		!slices.Contains(oidc.GrantTypes, okta.GrantRefreshToken) || !slices.Contains(oidc.GrantTypes, okta.GrantAuthorizationCode) {
+		!slices.Contains(oidc.GrantTypes, okta.GrantRefreshToken) || !slices.Contains(oidc.GrantTypes,
+		okta.GrantAuthorizationCode) {
 		t.Fatalf("OIDC app = %+v", oidc)
 	}
 	policies, err := e.org.ListPolicies(ctx, "default")
@@ -92,7 +93,8 @@ func TestOkta_HappyPathConfiguresEveryObjectAndConnects(t *testing.T) {
 
 	// The admin's manual step done: Okta reaches the SCIM server.
 	e.connect("pd")
-	e.waitCondition("pd", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded, st.OIDCClientID)
+	e.waitCondition("pd", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded,
+		st.OIDCClientID)
 	ap = e.waitCondition("pd", scimv1alpha1.ConditionScimAuthenticated, condTrue, scimv1alpha1.ReasonTokensAccepted)
 	if ap.Status.Users == nil || *ap.Status.Users != 2 {
 		t.Fatalf("users = %v", ap.Status.Users)
@@ -116,7 +118,8 @@ func TestScimUserMapping_SyncsSchemaAndMappingAndRefusesDroppingBadgeID(t *testi
 	appID := ap.Status.Okta.SAMLAppID
 
 	sum := &scimv1alpha1.ScimUserMapping{
-		ObjectMeta: metav1.ObjectMeta{Name: "pd-map", Namespace: e.ns, Labels: map[string]string{oktaSuiteLabel: e.label}},
+		ObjectMeta: metav1.ObjectMeta{Name: "pd-map", Namespace: e.ns,
+			Labels: map[string]string{oktaSuiteLabel: e.label}},
 		Spec: scimv1alpha1.ScimUserMappingSpec{
 			AgencyProvisioningRef: scimv1alpha1.LocalObjectRef{Name: "pd"},
 			Attributes: []scimv1alpha1.CustomAttribute{
@@ -146,7 +149,8 @@ func TestScimUserMapping_SyncsSchemaAndMappingAndRefusesDroppingBadgeID(t *testi
 		t.Fatal(err)
 	}
 	for target, expr := range map[string]string{
-		"badgeId": "user.employeeNumber", "givenName": "user.firstName", "familyName": "user.lastName", "rankName": "user.title",
+		"badgeId": "user.employeeNumber", "givenName": "user.firstName", "familyName": "user.lastName",
+		"rankName": "user.title",
 	} {
 		if m.Properties[target].Expression != expr {
 			t.Errorf("mapping %s = %q, want %q", target, m.Properties[target].Expression, expr)
@@ -200,6 +204,7 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 	ctx := t.Context()
 
 	t.Run("wrong token", func(t *testing.T) {
+		defer e.use(t)()
 		e.createSecret("bad-creds", "not-a-token")
 		e.newAP("wrongtoken", func(ap *scimv1alpha1.AgencyProvisioning) {
 			ap.Spec.Okta.CredentialsSecretRef.Name = "bad-creds"
@@ -207,10 +212,12 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 		e.waitCondition("wrongtoken", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
 			scimv1alpha1.ReasonInvalidCredentials, "bad-creds")
 		e.setToken("bad-creds", e.sim.APIToken())
-		e.waitCondition("wrongtoken", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+		e.waitCondition("wrongtoken", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+			scimv1alpha1.ReasonSucceeded)
 	})
 
 	t.Run("service app key authenticates", func(t *testing.T) {
+		defer e.use(t)()
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
 			t.Fatal(err)
@@ -226,9 +233,10 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 		s := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "svc-creds", Namespace: e.ns},
 			Data: map[string][]byte{
-				scimv1alpha1.CredentialsKeyClientID:   []byte(svc.ClientID),
-				scimv1alpha1.CredentialsKeyPrivateKey: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-				scimv1alpha1.CredentialsKeyKeyID:      []byte("kid-1"),
+				scimv1alpha1.CredentialsKeyClientID: []byte(svc.ClientID),
+				scimv1alpha1.CredentialsKeyPrivateKey: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY",
+					Bytes: der}),
+				scimv1alpha1.CredentialsKeyKeyID: []byte("kid-1"),
 			},
 		}
 		if err := k8sClient.Create(ctx, s); err != nil {
@@ -246,6 +254,7 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 	})
 
 	t.Run("missing credentials Secret", func(t *testing.T) {
+		defer e.use(t)()
 		e.newAP("nosecret", func(ap *scimv1alpha1.AgencyProvisioning) {
 			ap.Spec.Okta.CredentialsSecretRef.Name = "later-creds"
 		})
@@ -256,6 +265,7 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 	})
 
 	t.Run("org unreachable", func(t *testing.T) {
+		defer e.use(t)()
 		dead := "http://" + closedPort(t)
 		e.newAP("unreachable", func(ap *scimv1alpha1.AgencyProvisioning) { ap.Spec.Okta.OrgURL = dead })
 		e.waitCondition("unreachable", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
@@ -265,10 +275,12 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 		if err := k8sClient.Update(ctx, ap); err != nil {
 			t.Fatal(err)
 		}
-		e.waitCondition("unreachable", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+		e.waitCondition("unreachable", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+			scimv1alpha1.ReasonSucceeded)
 	})
 
 	t.Run("issuer mismatch", func(t *testing.T) {
+		defer e.use(t)()
 		foreign := "https://login.other-agency.example/oauth2/default"
 		if err := e.sim.SetIssuer("default", foreign); err != nil {
 			t.Fatal(err)
@@ -283,13 +295,17 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 	})
 
 	t.Run("SCIM server rejects a foreign-issuer token", func(t *testing.T) {
+		defer e.use(t)()
 		e.newAP("foreigntoken", nil)
-		ap := e.waitCondition("foreigntoken", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+		ap := e.waitCondition("foreigntoken", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+			scimv1alpha1.ReasonSucceeded)
 		seen := "https://evil.example/oauth2/default"
-		e.reports.set("foreigntoken", scimconfig.Report{AgencyID: "foreigntoken", Rejections: map[string]scimconfig.Rejection{
-			scimconfig.ReasonIssuerMismatch: {Reason: scimconfig.ReasonIssuerMismatch, Message: "issuer not accepted",
-				Expected: e.sim.URL(), Seen: seen, Count: 4, Time: time.Now()},
-		}})
+		e.reports.set("foreigntoken", scimconfig.Report{AgencyID: "foreigntoken",
+			Rejections: map[string]scimconfig.Rejection{
+				scimconfig.ReasonIssuerMismatch: {
+					Reason: scimconfig.ReasonIssuerMismatch, Message: "issuer not accepted",
+					Expected: e.sim.URL(), Seen: seen, Count: 4, Time: time.Now()},
+			}})
 		e.waitCondition("foreigntoken", scimv1alpha1.ConditionScimAuthenticated, condFalse,
 			scimv1alpha1.ReasonIssuerMismatch, e.sim.URL(), seen)
 		// A later request with a good token clears it.
@@ -299,7 +315,8 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 		rep.Rejections = map[string]scimconfig.Rejection{scimconfig.ReasonIssuerMismatch: {
 			Reason: scimconfig.ReasonIssuerMismatch, Expected: e.sim.URL(), Seen: seen, Count: 4, Time: time.Now()}}
 		e.reports.set("foreigntoken", rep)
-		e.waitCondition("foreigntoken", scimv1alpha1.ConditionScimAuthenticated, condTrue, scimv1alpha1.ReasonTokensAccepted)
+		e.waitCondition("foreigntoken", scimv1alpha1.ConditionScimAuthenticated, condTrue,
+			scimv1alpha1.ReasonTokensAccepted)
 	})
 }
 
@@ -310,7 +327,8 @@ func TestOkta_RateLimitStormIsReportedAndWaitedOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.newAP("storm", nil)
-	e.waitCondition("storm", scimv1alpha1.ConditionOktaAuthenticated, condFalse, scimv1alpha1.ReasonRateLimited, "429")
+	e.waitCondition("storm", scimv1alpha1.ConditionOktaAuthenticated, condFalse, scimv1alpha1.ReasonRateLimited,
+		"429")
 	limited := e.calls.limits.Load()
 	e.sim.ClearFaults()
 	e.waitCondition("storm", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
@@ -362,10 +380,12 @@ func TestOkta_DriftIsRepairedOnResync(t *testing.T) {
 
 	// Someone edits the profile mapping.
 	sum := &scimv1alpha1.ScimUserMapping{
-		ObjectMeta: metav1.ObjectMeta{Name: "drift-map", Namespace: e.ns, Labels: map[string]string{oktaSuiteLabel: e.label}},
+		ObjectMeta: metav1.ObjectMeta{Name: "drift-map", Namespace: e.ns,
+			Labels: map[string]string{oktaSuiteLabel: e.label}},
 		Spec: scimv1alpha1.ScimUserMappingSpec{
 			AgencyProvisioningRef: scimv1alpha1.LocalObjectRef{Name: "drift"},
-			Attributes:            []scimv1alpha1.CustomAttribute{{DisplayName: "Badge ID", VariableName: "badgeId", Required: true}},
+			Attributes: []scimv1alpha1.CustomAttribute{{DisplayName: "Badge ID", VariableName: "badgeId",
+				Required: true}},
 		},
 	}
 	if err := k8sClient.Create(ctx, sum); err != nil {
@@ -398,8 +418,10 @@ func TestOkta_DeletionPolicies(t *testing.T) {
 	ctx := t.Context()
 
 	t.Run("Retain leaves Okta untouched", func(t *testing.T) {
+		defer e.use(t)()
 		e.newAP("keep", nil)
-		ap := e.waitCondition("keep", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+		ap := e.waitCondition("keep", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+			scimv1alpha1.ReasonSucceeded)
 		if controllerutil.ContainsFinalizer(ap, OktaFinalizer) {
 			t.Fatal("Retain must not set the Okta finalizer")
 		}
@@ -416,6 +438,7 @@ func TestOkta_DeletionPolicies(t *testing.T) {
 	})
 
 	t.Run("Delete removes exactly what the operator created", func(t *testing.T) {
+		defer e.use(t)()
 		// An app the operator did not create, which must survive.
 		other, err := e.org.CreateSAMLApp(ctx, okta.SAMLAppSpec{Label: "someone else's app"})
 		if err != nil {
@@ -424,7 +447,8 @@ func TestOkta_DeletionPolicies(t *testing.T) {
 		e.newAP("gone", func(ap *scimv1alpha1.AgencyProvisioning) {
 			ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
 		})
-		ap := e.waitCondition("gone", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+		ap := e.waitCondition("gone", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+			scimv1alpha1.ReasonSucceeded)
 		if !controllerutil.ContainsFinalizer(ap, OktaFinalizer) {
 			t.Fatal("Delete must set the Okta finalizer")
 		}
@@ -448,11 +472,13 @@ func TestOkta_DeletionPolicies(t *testing.T) {
 	})
 
 	t.Run("an app with the wanted label that is not ours is reported, not adopted", func(t *testing.T) {
+		defer e.use(t)()
 		if _, err := e.org.CreateSAMLApp(ctx, okta.SAMLAppSpec{Label: "taken SCIM"}); err != nil {
 			t.Fatal(err)
 		}
 		e.newAP("taken", nil)
-		e.waitCondition("taken", scimv1alpha1.ConditionOktaAppsConfigured, condFalse, scimv1alpha1.ReasonAppsOutOfSync,
+		e.waitCondition("taken", scimv1alpha1.ConditionOktaAppsConfigured, condFalse,
+			scimv1alpha1.ReasonAppsOutOfSync,
 			`"taken SCIM"`, "did not create")
 	})
 }

@@ -8,7 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,7 +51,8 @@ func DefaultReportBaseURL(ap *scimv1alpha1.AgencyProvisioning) string {
 const maxReportBytes = 1 << 20
 
 // ReadReport implements ReportReader.
-func (h *HTTPReportReader) ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*scimconfig.Report, error) {
+func (h *HTTPReportReader) ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*scimconfig.Report,
+	error) {
 	target := h.reportURL(ap)
 	hc := h.HTTP
 	if hc == nil {
@@ -99,8 +100,8 @@ func issuerCondition(orgURL, serverID string, s *okta.AuthorizationServer) (meta
 	iss, err := url.Parse(s.Issuer)
 	if err != nil || org == nil || iss.Scheme != org.Scheme || !strings.EqualFold(iss.Host, org.Host) {
 		return metav1.ConditionFalse, scimv1alpha1.ReasonIssuerMismatch,
-			fmt.Sprintf("authorization server %q issues tokens as %q, which is not on the org URL %q; the SCIM server "+
-				"accepts only issuers on spec.okta.orgURL: set it to the org the issuer names, or fix the issuer "+
+			fmt.Sprintf("authorization server %q issues tokens as %q, which is not on the org URL %q; the SCIM "+
+				"server accepts only issuers on spec.okta.orgURL: set it to the org the issuer names, or fix the issuer "+
 				"(custom domain) in Okta", serverID, s.Issuer, orgURL)
 	}
 	return metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
@@ -113,7 +114,8 @@ func provisioningConnected(ap *scimv1alpha1.AgencyProvisioning) bool {
 
 // reconcileReport reads the SCIM server's report and sets ProvisioningConnected and
 // ScimAuthenticated (step 7). It makes no Okta call; sc is nil between full syncs.
-func (s *OktaSync) reconcileReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning, _ *oktaScope) ctrl.Result {
+func (s *OktaSync) reconcileReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning,
+	_ *oktaScope) ctrl.Result {
 	var rep *scimconfig.Report
 	var repErr error
 	if s.Reports != nil {
@@ -168,7 +170,8 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	clientID := ap.Status.Okta.OIDCClientID
 	if repErr == nil && clientID != "" && rep.LastAuthenticated != nil && rep.LastAuthenticated.ClientID == clientID {
 		la := rep.LastAuthenticated
-		setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
+		setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionTrue,
+			scimv1alpha1.ReasonSucceeded,
 			fmt.Sprintf("Okta reached the SCIM server with a token from client %s (%s %s answered %d at %s)",
 				clientID, la.Method, la.Path, la.Status, la.Time.UTC().Format(time.RFC3339)))
 		return
@@ -183,7 +186,8 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	case repErr != nil:
 		msg += fmt.Sprintf(" (The SCIM server's report could not be read: %v.)", repErr)
 	case rep.LastAuthenticated != nil && clientID != "":
-		msg += fmt.Sprintf(" (The last accepted request came from client %s, not %s.)", rep.LastAuthenticated.ClientID, clientID)
+		msg += fmt.Sprintf(" (The last accepted request came from client %s, not %s.)",
+			rep.LastAuthenticated.ClientID, clientID)
 	}
 	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
 		scimv1alpha1.ReasonManualStepRequired, msg)
@@ -218,7 +222,8 @@ func manualStep(ap *scimv1alpha1.AgencyProvisioning) *scimv1alpha1.ManualStep {
 	}
 	secretRef := "(not created yet)"
 	if st.ClientSecretName != "" {
-		secretRef = fmt.Sprintf("Secret %s/%s, key %s", ap.Namespace, st.ClientSecretName, ClientSecretKeyClientSecret)
+		secretRef = fmt.Sprintf("Secret %s/%s, key %s", ap.Namespace, st.ClientSecretName,
+			ClientSecretKeyClientSecret)
 	}
 	return &scimv1alpha1.ManualStep{
 		AppName:               samlLabel(ap),
@@ -238,8 +243,10 @@ func manualStep(ap *scimv1alpha1.AgencyProvisioning) *scimv1alpha1.ManualStep {
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 func manualStepMessage(m *scimv1alpha1.ManualStep) string {
-	return fmt.Sprintf("An Okta admin must switch provisioning on by hand (the Okta API cannot): in Okta open app %q, "+
-		"General > App Settings > Edit, enable SCIM provisioning, Save; then Provisioning > Integration > Edit and enter: "+
+	return fmt.Sprintf("An Okta admin must switch provisioning on by hand (the Okta API cannot): in Okta open app "+
+		"%q, "+
+		"General > App Settings > Edit, enable SCIM provisioning, Save; then Provisioning > Integration > Edit and "+
+		"enter: "+
 		"SCIM connector base URL = %s; Unique identifier field for users = %s; Supported provisioning actions = %s; "+
 		"Authentication Mode = %s; Access token endpoint URI = %s; Authorization endpoint URI = %s; Client ID = %s; "+
 		"Client Secret = the value in %s. Save, click Authenticate with OAuth, then under To App enable %s. "+
@@ -260,7 +267,8 @@ var ignoredRejections = map[string]bool{
 // rejected tokens since its last accepted request; True otherwise.
 func setScimAuthenticated(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Report, repErr error) {
 	if repErr != nil {
-		setCondition(ap, scimv1alpha1.ConditionScimAuthenticated, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling,
+		setCondition(ap, scimv1alpha1.ConditionScimAuthenticated, metav1.ConditionUnknown,
+			scimv1alpha1.ReasonReconciling,
 			fmt.Sprintf("The SCIM server's report could not be read: %v", repErr))
 		return
 	}
@@ -283,10 +291,11 @@ func setScimAuthenticated(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.R
 			msg = fmt.Sprintf("The SCIM server accepted Okta's token at %s and rejected none since",
 				rep.LastAuthenticated.Time.UTC().Format(time.RFC3339))
 		}
-		setCondition(ap, scimv1alpha1.ConditionScimAuthenticated, metav1.ConditionTrue, scimv1alpha1.ReasonTokensAccepted, msg)
+		setCondition(ap, scimv1alpha1.ConditionScimAuthenticated, metav1.ConditionTrue,
+			scimv1alpha1.ReasonTokensAccepted, msg)
 		return
 	}
-	sort.Slice(recent, func(i, j int) bool { return recent[i].Time.After(recent[j].Time) })
+	slices.SortFunc(recent, func(a, b scimconfig.Rejection) int { return b.Time.Compare(a.Time) })
 	latest := recent[0]
 	msg := fmt.Sprintf("The SCIM server is rejecting Okta's tokens (%s, %d time(s), last at %s): %s",
 		latest.Reason, latest.Count, latest.Time.UTC().Format(time.RFC3339), latest.Message)
@@ -303,7 +312,8 @@ func rejectionHint(reason string) string {
 		return ". The token comes from another org or authorization server: check spec.okta.orgURL and the " +
 			"Authorization endpoint URI entered in Okta"
 	case scimconfig.ReasonUnknownClient:
-		return ". Okta uses another OIDC client: enter the Client ID from status.manualStep in the SAML app's Provisioning tab"
+		return ". Okta uses another OIDC client: enter the Client ID from status.manualStep in the SAML app's " +
+			"Provisioning tab"
 	case scimconfig.ReasonWrongAudience:
 		return ". Check spec.okta.audience against the authorization server's audience"
 	case scimconfig.ReasonTokenExpired, scimconfig.ReasonTokenNotYetValid:

@@ -23,20 +23,25 @@ func TestIssuerCondition(t *testing.T) {
 		wantInMsg  []string
 	}{
 		{name: "issuer on the org host is verified", orgURL: "https://pd.okta.com",
-			server:     okta.AuthorizationServer{Issuer: "https://pd.okta.com/oauth2/default", Status: okta.StatusActive},
+			server: okta.AuthorizationServer{Issuer: "https://pd.okta.com/oauth2/default",
+				Status: okta.StatusActive},
 			wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonSucceeded},
 		{name: "issuer on another host names both values", orgURL: "https://pd.okta.com",
-			server:     okta.AuthorizationServer{Issuer: "https://login.other.gov/oauth2/default", Status: okta.StatusActive},
+			server: okta.AuthorizationServer{Issuer: "https://login.other.gov/oauth2/default",
+				Status: okta.StatusActive},
 			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonIssuerMismatch,
 			wantInMsg: []string{"https://login.other.gov/oauth2/default", "https://pd.okta.com"}},
 		{name: "look-alike host is a mismatch", orgURL: "https://pd.okta.com",
-			server:     okta.AuthorizationServer{Issuer: "https://pd.okta.com.evil.example/oauth2/default", Status: okta.StatusActive},
+			server: okta.AuthorizationServer{Issuer: "https://pd.okta.com.evil.example/oauth2/default",
+				Status: okta.StatusActive},
 			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonIssuerMismatch},
 		{name: "other scheme is a mismatch", orgURL: "http://127.0.0.1:8080",
-			server:     okta.AuthorizationServer{Issuer: "https://127.0.0.1:8080/oauth2/default", Status: okta.StatusActive},
+			server: okta.AuthorizationServer{Issuer: "https://127.0.0.1:8080/oauth2/default",
+				Status: okta.StatusActive},
 			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonIssuerMismatch},
 		{name: "inactive server", orgURL: "https://pd.okta.com",
-			server:     okta.AuthorizationServer{Issuer: "https://pd.okta.com/oauth2/default", Status: okta.StatusInactive},
+			server: okta.AuthorizationServer{Issuer: "https://pd.okta.com/oauth2/default",
+				Status: okta.StatusInactive},
 			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonAuthorizationServerInactive},
 	}
 	for _, tt := range tests {
@@ -107,7 +112,8 @@ func TestProvisioningConnected_TrueOnlyForTheOperatorsClient(t *testing.T) {
 				ClientID: tt.client, Method: "GET", Path: "/Users", Status: 200, Time: time.Now(),
 			}}
 			setProvisioningConnected(ap, rep, nil)
-			if got := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected).Status; got != tt.want {
+			if got := meta.FindStatusCondition(ap.Status.Conditions,
+				scimv1alpha1.ConditionProvisioningConnected).Status; got != tt.want {
 				t.Fatalf("status = %s, want %s", got, tt.want)
 			}
 		})
@@ -128,7 +134,8 @@ func TestScimAuthenticated(t *testing.T) {
 		{name: "no rejection is true", rep: scimconfig.Report{},
 			wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonTokensAccepted},
 		{name: "foreign issuer names expected and seen",
-			rep:        scimconfig.Report{Rejections: map[string]scimconfig.Rejection{scimconfig.ReasonIssuerMismatch: mismatch}},
+			rep: scimconfig.Report{Rejections: map[string]scimconfig.Rejection{
+				scimconfig.ReasonIssuerMismatch: mismatch}},
 			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonIssuerMismatch,
 			wantInMsg: []string{"https://pd.okta.com", "https://other.okta.com/oauth2/default"}},
 		{name: "later accepted request clears it",
@@ -144,7 +151,8 @@ func TestScimAuthenticated(t *testing.T) {
 		{name: "latest of several reasons wins",
 			rep: scimconfig.Report{Rejections: map[string]scimconfig.Rejection{
 				scimconfig.ReasonIssuerMismatch: mismatch,
-				scimconfig.ReasonTokenExpired:   {Reason: scimconfig.ReasonTokenExpired, Count: 1, Time: t0.Add(time.Second)},
+				scimconfig.ReasonTokenExpired: {Reason: scimconfig.ReasonTokenExpired, Count: 1,
+					Time: t0.Add(time.Second)},
 			}},
 			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonTokenExpired},
 	}
@@ -208,9 +216,12 @@ func TestRuleDrift(t *testing.T) {
 		drift  bool
 	}{
 		{name: "same rule is no drift", mutate: func(*okta.PolicyRule) {}},
-		{name: "refresh lifetime limited is drift", mutate: func(r *okta.PolicyRule) { r.RefreshTokenLifetimeMinutes = 90 }, drift: true},
-		{name: "grant type removed is drift", mutate: func(r *okta.PolicyRule) { r.GrantTypes = []string{"implicit"} }, drift: true},
-		{name: "deactivated is drift", mutate: func(r *okta.PolicyRule) { r.Status = okta.StatusInactive }, drift: true},
+		{name: "refresh lifetime limited is drift",
+			mutate: func(r *okta.PolicyRule) { r.RefreshTokenLifetimeMinutes = 90 }, drift: true},
+		{name: "grant type removed is drift",
+			mutate: func(r *okta.PolicyRule) { r.GrantTypes = []string{"implicit"} }, drift: true},
+		{name: "deactivated is drift", mutate: func(r *okta.PolicyRule) { r.Status = okta.StatusInactive },
+			drift: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

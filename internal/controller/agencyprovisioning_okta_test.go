@@ -130,7 +130,8 @@ func newOktaEnv(t *testing.T, o envOptions) *oktaEnv {
 	if len(e.label) > 63 {
 		e.label = e.label[:63]
 	}
-	if err := k8sClient.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
+	if err := k8sClient.Create(t.Context(),
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
 		t.Fatal(err)
 	}
 	e.org, err = okta.New(okta.Credentials{OrgURL: sim.URL(), APIToken: sim.APIToken()}, okta.Options{})
@@ -264,7 +265,8 @@ func (e *oktaEnv) simAPI(method, path string, body, out any) int {
 func (e *oktaEnv) newAP(name string, mutate func(*scimv1alpha1.AgencyProvisioning)) *scimv1alpha1.AgencyProvisioning {
 	e.t.Helper()
 	ap := &scimv1alpha1.AgencyProvisioning{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns, Labels: map[string]string{oktaSuiteLabel: e.label}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns,
+			Labels: map[string]string{oktaSuiteLabel: e.label}},
 		Spec: scimv1alpha1.AgencyProvisioningSpec{
 			AgencyID: name,
 			Okta: scimv1alpha1.OktaSpec{
@@ -310,7 +312,8 @@ func waitFor(t *testing.T, timeout time.Duration, check func() error) {
 
 // waitCondition waits until the AgencyProvisioning's condition has status and reason and, when
 // given, a message containing every want string.
-func (e *oktaEnv) waitCondition(name, condType string, status metav1.ConditionStatus, reason string, want ...string) *scimv1alpha1.AgencyProvisioning {
+func (e *oktaEnv) waitCondition(name, condType string, status metav1.ConditionStatus, reason string,
+	want ...string) *scimv1alpha1.AgencyProvisioning {
 	e.t.Helper()
 	var ap *scimv1alpha1.AgencyProvisioning
 	waitFor(e.t, 30*time.Second, func() error {
@@ -365,20 +368,13 @@ func (e *oktaEnv) deleteAP(name string) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("AgencyProvisioning still there (err %v)", err)
+		return fmt.Errorf("AgencyProvisioning still there (err %w)", err)
 	})
 }
 
-// requestSync sets the sync-request annotation, which asks for a full Okta sync now.
-func (e *oktaEnv) requestSync(name, value string) {
-	e.t.Helper()
-	ap := e.get(name)
-	patch := client.MergeFrom(ap.DeepCopy())
-	if ap.Annotations == nil {
-		ap.Annotations = map[string]string{}
-	}
-	ap.Annotations[AnnotationSyncRequest] = value
-	if err := k8sClient.Patch(e.t.Context(), ap, patch); err != nil {
-		e.t.Fatal(err)
-	}
+// use points the env's helpers at a subtest's t until the returned func restores the parent's.
+func (e *oktaEnv) use(t *testing.T) func() {
+	parent := e.t
+	e.t = t
+	return func() { e.t = parent }
 }

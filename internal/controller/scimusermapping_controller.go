@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,9 +97,9 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{RequeueAfter: r.untilResync(&sum, ap)}, nil
 	}
 
-	sc, err := r.newScope(ctx, &sum, ap)
+	sc := r.newScope(ctx, &sum, ap)
 	if sc == nil {
-		return ctrl.Result{RequeueAfter: r.retry()}, err
+		return ctrl.Result{RequeueAfter: r.retry()}, nil
 	}
 
 	// Schema, then mapping: Okta accepts a mapping only to an attribute the schema has.
@@ -141,7 +141,8 @@ func (r *ScimUserMappingReconciler) resync(ap *scimv1alpha1.AgencyProvisioning) 
 
 // syncDue: Okta is read when the spec changed, the SAML app changed, the resync period passed,
 // or the last sync did not end with both conditions True.
-func (r *ScimUserMappingReconciler) syncDue(sum *scimv1alpha1.ScimUserMapping, ap *scimv1alpha1.AgencyProvisioning) bool {
+func (r *ScimUserMappingReconciler) syncDue(sum *scimv1alpha1.ScimUserMapping,
+	ap *scimv1alpha1.AgencyProvisioning) bool {
 	st := sum.Status
 	return st.LastSyncTime == nil || st.ObservedGeneration != sum.Generation ||
 		st.SAMLAppID != ap.Status.Okta.SAMLAppID || r.now().Sub(st.LastSyncTime.Time) >= r.resync(ap) ||
@@ -149,23 +150,27 @@ func (r *ScimUserMappingReconciler) syncDue(sum *scimv1alpha1.ScimUserMapping, a
 		!meta.IsStatusConditionTrue(st.Conditions, scimv1alpha1.ConditionMappingsSynced)
 }
 
-func (r *ScimUserMappingReconciler) untilResync(sum *scimv1alpha1.ScimUserMapping, ap *scimv1alpha1.AgencyProvisioning) time.Duration {
+func (r *ScimUserMappingReconciler) untilResync(sum *scimv1alpha1.ScimUserMapping,
+	ap *scimv1alpha1.AgencyProvisioning) time.Duration {
 	return max(r.resync(ap)-r.now().Sub(sum.Status.LastSyncTime.Time), time.Second)
 }
 
 // agency returns the referenced AgencyProvisioning once it has a SAML app; otherwise it sets
 // the conditions and says when to look again.
-func (r *ScimUserMappingReconciler) agency(ctx context.Context, sum *scimv1alpha1.ScimUserMapping) (*scimv1alpha1.AgencyProvisioning, time.Duration) {
+func (r *ScimUserMappingReconciler) agency(ctx context.Context,
+	sum *scimv1alpha1.ScimUserMapping) (*scimv1alpha1.AgencyProvisioning, time.Duration) {
 	name := sum.Spec.AgencyProvisioningRef.Name
 	var ap scimv1alpha1.AgencyProvisioning
 	err := r.Get(ctx, types.NamespacedName{Namespace: sum.Namespace, Name: name}, &ap)
 	switch {
 	case apierrors.IsNotFound(err):
 		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonWaitingForAgency,
-			fmt.Sprintf("AgencyProvisioning %q (spec.agencyProvisioningRef) does not exist in namespace %q", name, sum.Namespace))
+			fmt.Sprintf("AgencyProvisioning %q (spec.agencyProvisioningRef) does not exist in namespace %q", name,
+				sum.Namespace))
 		return nil, r.retry()
 	case err != nil:
-		r.setBoth(sum, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling, fmt.Sprintf("read AgencyProvisioning %q: %v", name, err))
+		r.setBoth(sum, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling,
+			fmt.Sprintf("read AgencyProvisioning %q: %v", name, err))
 		return nil, r.retry()
 	case ap.Status.Okta.SAMLAppID == "":
 		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonWaitingForAgency,
@@ -175,19 +180,20 @@ func (r *ScimUserMappingReconciler) agency(ctx context.Context, sum *scimv1alpha
 	return &ap, 0
 }
 
-func (r *ScimUserMappingReconciler) newScope(ctx context.Context, sum *scimv1alpha1.ScimUserMapping, ap *scimv1alpha1.AgencyProvisioning) (*mappingScope, error) {
+func (r *ScimUserMappingReconciler) newScope(ctx context.Context, sum *scimv1alpha1.ScimUserMapping,
+	ap *scimv1alpha1.AgencyProvisioning) *mappingScope {
 	creds, reason, msg := oktaCredentials(ctx, r.Client, ap)
 	if reason != "" {
 		r.setBoth(sum, metav1.ConditionFalse, reason, msg)
-		return nil, nil
+		return nil
 	}
 	org, err := r.NewOrg(ctx, creds)
 	if err != nil {
 		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials,
 			fmt.Sprintf("the agency's Okta credentials cannot be used: %v", err))
-		return nil, nil
+		return nil
 	}
-	return &mappingScope{sum: sum, ap: ap, org: org, appID: ap.Status.Okta.SAMLAppID}, nil
+	return &mappingScope{sum: sum, ap: ap, org: org, appID: ap.Status.Okta.SAMLAppID}
 }
 
 func extensionSchemaOf(ap *scimv1alpha1.AgencyProvisioning) string {
@@ -213,7 +219,8 @@ func badgeIDProblem(spec *scimv1alpha1.ScimUserMappingSpec, extension string) st
 		return "spec.attributes[badgeId].required must be true: the SCIM server needs a badge id for every user"
 	}
 	if ns := namespaceOf(*attr); ns != extension {
-		return fmt.Sprintf("spec.attributes[badgeId].externalNamespace is %q but the agency's extension schema is %q: "+
+		return fmt.Sprintf("spec.attributes[badgeId].externalNamespace is %q but the agency's extension schema is "+
+			"%q: "+
 			"Okta would send the badge id where the SCIM server does not read it", ns, extension)
 	}
 	for _, m := range spec.EffectiveMappings() {
@@ -263,55 +270,67 @@ func (r *ScimUserMappingReconciler) reconcileSchema(ctx context.Context, sc *map
 	if err != nil {
 		return err
 	}
-	// Okta keeps external names only once provisioning is on: before that, comparing them would
-	// rewrite the schema on every sync.
-	provisioningOn := provisioningConnected(sc.ap)
-	var set []okta.SchemaAttribute
-	var waiting []string
-	declared := map[string]bool{}
+	set, remove, waiting := schemaChanges(sc.sum, have, provisioningConnected(sc.ap))
+	if len(set) > 0 || len(remove) > 0 {
+		if err := sc.org.UpdateAppUserAttributes(ctx, sc.appID, set, remove); err != nil {
+			return err
+		}
+		sc.written = true
+		logf.FromContext(ctx).Info("Updated the Okta app user schema", "app", sc.appID, "set", len(set), "removed",
+			len(remove))
+	}
+	names := make([]string, 0, len(sc.sum.Spec.Attributes))
 	for _, a := range sc.sum.Spec.Attributes {
+		names = append(names, a.VariableName)
+	}
+	slices.Sort(names)
+	sc.sum.Status.SyncedAttributes = names
+	if len(waiting) > 0 {
+		setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionFalse,
+			scimv1alpha1.ReasonWaitingForProvisioning, fmt.Sprintf("app %s has the custom attributes %s, but Okta "+
+				"keeps "+
+				"the external name and namespace of %s only once SCIM provisioning is on (see the "+
+				"AgencyProvisioning's "+
+				"ProvisioningConnected condition); they are written again then", sc.appID, strings.Join(names, ", "),
+				strings.Join(waiting, ", ")))
+		return nil
+	}
+	setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionTrue,
+		scimv1alpha1.ReasonSucceeded,
+		fmt.Sprintf("app %s has the custom attributes %s", sc.appID, strings.Join(names, ", ")))
+	return nil
+}
+
+// schemaChanges compares the declared attributes with Okta's: the attributes to write, the
+// ones this mapping synced before and no longer declares, and the ones whose external names
+// wait for provisioning. Okta keeps external names only once provisioning is on; before that,
+// comparing them would rewrite the schema on every sync.
+func schemaChanges(
+	sum *scimv1alpha1.ScimUserMapping,
+	have map[string]okta.SchemaAttribute,
+	provisioningOn bool,
+) (set []okta.SchemaAttribute, remove, waiting []string) {
+	declared := map[string]bool{}
+	for _, a := range sum.Spec.Attributes {
 		want := wantAttribute(a)
 		declared[want.Name] = true
 		cur, ok := have[want.Name]
 		externalOK := cur.ExternalName == want.ExternalName && cur.ExternalNamespace == want.ExternalNamespace
-		if !ok || cur.Title != want.Title || cur.Type != want.Type || cur.Required != want.Required ||
-			cur.Description != want.Description || (provisioningOn && !externalOK) {
+		sameBase := cur.Title == want.Title && cur.Type == want.Type && cur.Required == want.Required &&
+			cur.Description == want.Description
+		if !ok || !sameBase || (provisioningOn && !externalOK) {
 			set = append(set, want)
 		}
 		if !provisioningOn && !externalOK {
 			waiting = append(waiting, want.Name)
 		}
 	}
-	var remove []string
-	for _, n := range sc.sum.Status.SyncedAttributes {
+	for _, n := range sum.Status.SyncedAttributes {
 		if _, ok := have[n]; ok && !declared[n] {
 			remove = append(remove, n)
 		}
 	}
-	if len(set) > 0 || len(remove) > 0 {
-		if err := sc.org.UpdateAppUserAttributes(ctx, sc.appID, set, remove); err != nil {
-			return err
-		}
-		sc.written = true
-		logf.FromContext(ctx).Info("Updated the Okta app user schema", "app", sc.appID, "set", len(set), "removed", len(remove))
-	}
-	names := make([]string, 0, len(declared))
-	for n := range declared {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	sc.sum.Status.SyncedAttributes = names
-	if len(waiting) > 0 {
-		setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionFalse,
-			scimv1alpha1.ReasonWaitingForProvisioning, fmt.Sprintf("app %s has the custom attributes %s, but Okta keeps "+
-				"the external name and namespace of %s only once SCIM provisioning is on (see the AgencyProvisioning's "+
-				"ProvisioningConnected condition); they are written again then", sc.appID, strings.Join(names, ", "),
-				strings.Join(waiting, ", ")))
-		return nil
-	}
-	setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
-		fmt.Sprintf("app %s has the custom attributes %s", sc.appID, strings.Join(names, ", ")))
-	return nil
+	return set, remove, waiting
 }
 
 // reconcileMapping makes the Okta user -> app profile mapping carry every effective mapping and
@@ -349,13 +368,16 @@ func (r *ScimUserMappingReconciler) reconcileMapping(ctx context.Context, sc *ma
 		logf.FromContext(ctx).Info("Updated the Okta profile mapping", "mapping", cur.ID, "changed", len(change))
 	}
 	sc.sum.Status.SyncedMappings = effective
-	setMappingCondition(sc.sum, scimv1alpha1.ConditionMappingsSynced, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
-		fmt.Sprintf("profile mapping %s (user type %s -> app %s) has %d mapping(s)", cur.ID, userType, sc.appID, len(effective)))
+	setMappingCondition(sc.sum, scimv1alpha1.ConditionMappingsSynced, metav1.ConditionTrue,
+		scimv1alpha1.ReasonSucceeded,
+		fmt.Sprintf("profile mapping %s (user type %s -> app %s) has %d mapping(s)", cur.ID, userType, sc.appID,
+			len(effective)))
 	return nil
 }
 
 // oktaFailure records an Okta error on the condition of the step that failed.
-func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMapping, condType string, err error) (ctrl.Result, error) {
+func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMapping, condType string,
+	err error) (ctrl.Result, error) {
 	var rl *okta.RateLimitError
 	switch {
 	case errors.As(err, &rl):
@@ -364,7 +386,8 @@ func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMappin
 		return ctrl.Result{RequeueAfter: rl.RetryAfter(r.now()) + time.Second}, nil
 	case errors.Is(err, okta.ErrInvalidCredentials):
 		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonInvalidCredentials,
-			fmt.Sprintf("Okta rejected the agency's credentials: %v; see the AgencyProvisioning's OktaAuthenticated condition", err))
+			fmt.Sprintf("Okta rejected the agency's credentials: %v; see the AgencyProvisioning's "+
+				"OktaAuthenticated condition", err))
 		return ctrl.Result{RequeueAfter: r.retry()}, nil
 	case errors.Is(err, okta.ErrInvalidRequest):
 		// Right after a schema write Okta may not yet know the new attribute: look again soon.
@@ -375,13 +398,15 @@ func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMappin
 	return ctrl.Result{}, err
 }
 
-func setMappingCondition(sum *scimv1alpha1.ScimUserMapping, t string, status metav1.ConditionStatus, reason, msg string) {
+func setMappingCondition(sum *scimv1alpha1.ScimUserMapping, t string, status metav1.ConditionStatus, reason,
+	msg string) {
 	meta.SetStatusCondition(&sum.Status.Conditions, metav1.Condition{
 		Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: sum.Generation,
 	})
 }
 
-func (r *ScimUserMappingReconciler) setBoth(sum *scimv1alpha1.ScimUserMapping, status metav1.ConditionStatus, reason, msg string) {
+func (r *ScimUserMappingReconciler) setBoth(sum *scimv1alpha1.ScimUserMapping, status metav1.ConditionStatus, reason,
+	msg string) {
 	setMappingCondition(sum, scimv1alpha1.ConditionSchemaSynced, status, reason, msg)
 	setMappingCondition(sum, scimv1alpha1.ConditionMappingsSynced, status, reason, msg)
 }
@@ -392,7 +417,8 @@ func setMappingReady(sum *scimv1alpha1.ScimUserMapping) {
 	for _, t := range []string{scimv1alpha1.ConditionSchemaSynced, scimv1alpha1.ConditionMappingsSynced} {
 		c := meta.FindStatusCondition(sum.Status.Conditions, t)
 		if c == nil {
-			setMappingCondition(sum, scimv1alpha1.ConditionReady, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling,
+			setMappingCondition(sum, scimv1alpha1.ConditionReady, metav1.ConditionUnknown,
+				scimv1alpha1.ReasonReconciling,
 				t+" not observed yet")
 			return
 		}
@@ -437,7 +463,8 @@ func (r *ScimUserMappingReconciler) mappingsOf(ctx context.Context, obj client.O
 	var out []reconcile.Request
 	for _, s := range list.Items {
 		if s.Spec.AgencyProvisioningRef.Name == obj.GetName() {
-			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace,
+				Name: s.Name}})
 		}
 	}
 	return out

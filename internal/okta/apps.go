@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
+	"slices"
 
 	sdk "github.com/okta/okta-sdk-golang/v2/okta"
 	"github.com/okta/okta-sdk-golang/v2/okta/query"
@@ -233,7 +233,7 @@ func (c *Client) ListGroupAssignments(ctx context.Context, appID string) ([]stri
 	for _, a := range as {
 		ids = append(ids, a.Id)
 	}
-	sort.Strings(ids)
+	slices.Sort(ids)
 	return ids, nil
 }
 

@@ -63,7 +63,8 @@ func oktaError(w http.ResponseWriter, status int, code, summary string) {
 }
 
 func fastOptions() Options {
-	return Options{CallTimeout: 2 * time.Second, MaxRateLimitWait: 3 * time.Second, RetryBackoff: 10 * time.Millisecond}
+	return Options{CallTimeout: 2 * time.Second, MaxRateLimitWait: 3 * time.Second,
+		RetryBackoff: 10 * time.Millisecond}
 }
 
 func TestErrors_StatusCodesMapToSentinels(t *testing.T) {
@@ -73,15 +74,17 @@ func TestErrors_StatusCodesMapToSentinels(t *testing.T) {
 		code   string
 		want   error
 	}{
-		{name: "401 invalid token is invalid credentials", status: http.StatusUnauthorized, code: "E0000011", want: ErrInvalidCredentials},
+		{name: "401 invalid token is invalid credentials", status: http.StatusUnauthorized, code: "E0000011",
+			want: ErrInvalidCredentials},
 		{name: "403 is forbidden", status: http.StatusForbidden, code: "E0000006", want: ErrForbidden},
 		{name: "404 is not found", status: http.StatusNotFound, code: "E0000007", want: ErrNotFound},
 		{name: "400 is invalid request", status: http.StatusBadRequest, code: "E0000001", want: ErrInvalidRequest},
-		{name: "500 after retries is server error", status: http.StatusInternalServerError, code: "E0000009", want: ErrServer},
+		{name: "500 after retries is server error", status: http.StatusInternalServerError, code: "E0000009",
+			want: ErrServer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+			org := newFakeOrg(t, func(w http.ResponseWriter, _ *http.Request) {
 				oktaError(w, tt.status, tt.code, "Api validation failed: label")
 			})
 			_, err := org.client(t, fastOptions()).GetAuthorizationServer(t.Context(), "default")
@@ -100,7 +103,8 @@ func TestClient_SendsSSWSTokenAndParsesIssuer(t *testing.T) {
 	var auth string
 	org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
 		auth = r.Header.Get("Authorization")
-		writeJSON(w, http.StatusOK, map[string]any{"id": "default", "name": "default", "issuer": "https://x.example/oauth2/default", "status": "ACTIVE"})
+		writeJSON(w, http.StatusOK, map[string]any{"id": "default", "name": "default",
+			"issuer": "https://x.example/oauth2/default", "status": "ACTIVE"})
 	})
 	s, err := org.client(t, fastOptions()).GetAuthorizationServer(t.Context(), "default")
 	if err != nil {
@@ -141,12 +145,13 @@ func TestTransport_RetriesServerErrorsOnReadsButNotOnCreates(t *testing.T) {
 
 func TestTransport_WaitsUntilRateLimitResetThenSucceeds(t *testing.T) {
 	var n atomic.Int64
-	org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+	org := newFakeOrg(t, func(w http.ResponseWriter, _ *http.Request) {
 		if n.Add(1) == 1 {
 			w.Header().Set("X-Rate-Limit-Limit", "600")
 			w.Header().Set("X-Rate-Limit-Remaining", "0")
 			w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10))
-			oktaError(w, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+			oktaError(w, http.StatusTooManyRequests, "E0000047",
+				"API call exceeded rate limit due to too many requests.")
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"id": "default", "issuer": "i", "status": "ACTIVE"})
@@ -165,7 +170,7 @@ func TestTransport_WaitsUntilRateLimitResetThenSucceeds(t *testing.T) {
 
 func TestTransport_RateLimitBeyondBoundIsTypedAndHoldsBackLaterCalls(t *testing.T) {
 	reset := time.Now().Add(time.Hour).Truncate(time.Second)
-	org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+	org := newFakeOrg(t, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("X-Rate-Limit-Limit", "600")
 		w.Header().Set("X-Rate-Limit-Remaining", "0")
 		w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(reset.Unix(), 10))
@@ -216,7 +221,7 @@ func TestTransport_UnreachableOrgIsTyped(t *testing.T) {
 
 func TestTransport_SlowAnswerTimesOutAsUnreachable(t *testing.T) {
 	release := make(chan struct{})
-	org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+	org := newFakeOrg(t, func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -262,9 +267,10 @@ func TestProfileMapping_MatchesBothEnds(t *testing.T) {
 			})
 		case "/api/v1/mappings/right":
 			writeJSON(w, http.StatusOK, map[string]any{"id": "right",
-				"source":     map[string]any{"id": "oty1"},
-				"target":     map[string]any{"id": "app1"},
-				"properties": map[string]any{"badgeId": map[string]any{"expression": "user.employeeNumber", "pushStatus": "PUSH"}}})
+				"source": map[string]any{"id": "oty1"},
+				"target": map[string]any{"id": "app1"},
+				"properties": map[string]any{"badgeId": map[string]any{"expression": "user.employeeNumber",
+					"pushStatus": "PUSH"}}})
 		default:
 			oktaError(w, http.StatusNotFound, "E0000007", "Not found")
 		}
@@ -284,7 +290,8 @@ func TestGroupPush_GoesThroughRequestExecutorWithAuth(t *testing.T) {
 	org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
 		auth, path = r.Header.Get("Authorization"), r.URL.Path
 		_ = json.NewDecoder(r.Body).Decode(&body)
-		writeJSON(w, http.StatusOK, map[string]any{"id": "gpm1", "sourceGroupId": "g1", "targetGroupId": "t1", "status": "ACTIVE"})
+		writeJSON(w, http.StatusOK, map[string]any{"id": "gpm1", "sourceGroupId": "g1", "targetGroupId": "t1",
+			"status": "ACTIVE"})
 	})
 	m, err := org.client(t, fastOptions()).CreateGroupPushMapping(t.Context(), "app1", "g1")
 	if err != nil {
@@ -316,16 +323,19 @@ func TestPrivateKeyMode_GetsServiceAppTokenThenUsesBearer(t *testing.T) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			gotScope = r.URL.Query().Get("scope")
 			if r.URL.Query().Get("client_assertion") == "" {
-				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "no assertion"})
+				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client",
+					"error_description": "no assertion"})
 				return
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600, "access_token": "at-1", "scope": gotScope})
+			writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600,
+				"access_token": "at-1", "scope": gotScope})
 			return
 		}
 		gotAuth = r.Header.Get("Authorization")
 		writeJSON(w, http.StatusOK, []any{})
 	})
-	c, err := New(Credentials{OrgURL: org.srv.URL, ClientID: "0oasvc", PrivateKey: pemKey, KeyID: "kid1", Scopes: []string{"okta.apps.manage"}}, fastOptions())
+	c, err := New(Credentials{OrgURL: org.srv.URL, ClientID: "0oasvc", PrivateKey: pemKey, KeyID: "kid1",
+		Scopes: []string{"okta.apps.manage"}}, fastOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,10 +355,12 @@ func TestPrivateKeyMode_GetsServiceAppTokenThenUsesBearer(t *testing.T) {
 func TestPrivateKeyMode_RejectedKeyIsInvalidCredentials(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
-	org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "The client_assertion signature is invalid."})
+	org := newFakeOrg(t, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client",
+			"error_description": "The client_assertion signature is invalid."})
 	})
-	c, err := New(Credentials{OrgURL: org.srv.URL, ClientID: "0oasvc", PrivateKey: pemKey, Scopes: DefaultScopes}, fastOptions())
+	c, err := New(Credentials{OrgURL: org.srv.URL, ClientID: "0oasvc", PrivateKey: pemKey, Scopes: DefaultScopes},
+		fastOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,13 +377,19 @@ func TestCredentialsFromSecret(t *testing.T) {
 		wantErr bool
 		mode    string
 	}{
-		{name: "api token", orgURL: "https://x.okta.com", data: map[string][]byte{"apiToken": []byte("t")}, mode: "API token"},
-		{name: "service app", orgURL: "https://x.okta.com", data: map[string][]byte{"clientID": []byte("c"), "privateKey": []byte("k")}, mode: "OAuth service app"},
-		{name: "loopback http allowed", orgURL: "http://127.0.0.1:8080", data: map[string][]byte{"apiToken": []byte("t")}, mode: "API token"},
-		{name: "plain http refused", orgURL: "http://x.okta.com", data: map[string][]byte{"apiToken": []byte("t")}, wantErr: true},
-		{name: "both kinds refused", orgURL: "https://x.okta.com", data: map[string][]byte{"apiToken": []byte("t"), "clientID": []byte("c")}, wantErr: true},
+		{name: "api token", orgURL: "https://x.okta.com", data: map[string][]byte{"apiToken": []byte("t")},
+			mode: "API token"},
+		{name: "service app", orgURL: "https://x.okta.com", data: map[string][]byte{"clientID": []byte("c"),
+			"privateKey": []byte("k")}, mode: "OAuth service app"},
+		{name: "loopback http allowed", orgURL: "http://127.0.0.1:8080",
+			data: map[string][]byte{"apiToken": []byte("t")}, mode: "API token"},
+		{name: "plain http refused", orgURL: "http://x.okta.com", data: map[string][]byte{"apiToken": []byte("t")},
+			wantErr: true},
+		{name: "both kinds refused", orgURL: "https://x.okta.com", data: map[string][]byte{"apiToken": []byte("t"),
+			"clientID": []byte("c")}, wantErr: true},
 		{name: "nothing refused", orgURL: "https://x.okta.com", data: map[string][]byte{}, wantErr: true},
-		{name: "client id without key refused", orgURL: "https://x.okta.com", data: map[string][]byte{"clientID": []byte("c")}, wantErr: true},
+		{name: "client id without key refused", orgURL: "https://x.okta.com",
+			data: map[string][]byte{"clientID": []byte("c")}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

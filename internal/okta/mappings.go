@@ -66,7 +66,8 @@ func fromMapping(m *sdk.ProfileMapping) *ProfileMapping {
 }
 
 // UpdateProfileMapping implements Mappings.
-func (c *Client) UpdateProfileMapping(ctx context.Context, mappingID string, properties map[string]MappingProperty) (*ProfileMapping, error) {
+func (c *Client) UpdateProfileMapping(ctx context.Context, mappingID string,
+	properties map[string]MappingProperty) (*ProfileMapping, error) {
 	props := map[string]*sdk.ProfileMappingProperty{}
 	for k, p := range properties {
 		if p.Expression == "" {

@@ -60,7 +60,8 @@ type Mappings interface {
 	FindProfileMapping(ctx context.Context, sourceID, targetID string) (*ProfileMapping, error)
 	// UpdateProfileMapping sets the given properties; an empty expression removes the property
 	// from the mapping.
-	UpdateProfileMapping(ctx context.Context, mappingID string, properties map[string]MappingProperty) (*ProfileMapping, error)
+	UpdateProfileMapping(ctx context.Context, mappingID string,
+		properties map[string]MappingProperty) (*ProfileMapping, error)
 }
 
 // GroupPush manages group push mappings, which the SDK lacks; they go through its request

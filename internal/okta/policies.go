@@ -152,7 +152,8 @@ func toRule(r PolicyRule) sdk.AuthorizationServerPolicyRule {
 
 // CreatePolicyRule implements Policies.
 func (c *Client) CreatePolicyRule(ctx context.Context, serverID, policyID string, r PolicyRule) (*PolicyRule, error) {
-	got, resp, err := c.sdk.AuthorizationServer.CreateAuthorizationServerPolicyRule(ctx, serverID, policyID, toRule(r))
+	got, resp, err := c.sdk.AuthorizationServer.CreateAuthorizationServerPolicyRule(ctx, serverID, policyID,
+		toRule(r))
 	if err := classify(resp, err); err != nil {
 		return nil, fmt.Errorf("create rule %q in access policy %s: %w", r.Name, policyID, err)
 	}
@@ -164,7 +165,8 @@ func (c *Client) CreatePolicyRule(ctx context.Context, serverID, policyID string
 func (c *Client) UpdatePolicyRule(ctx context.Context, serverID, policyID string, r PolicyRule) (*PolicyRule, error) {
 	body := toRule(r)
 	body.Id = r.ID
-	got, resp, err := c.sdk.AuthorizationServer.UpdateAuthorizationServerPolicyRule(ctx, serverID, policyID, r.ID, body)
+	got, resp, err := c.sdk.AuthorizationServer.UpdateAuthorizationServerPolicyRule(ctx, serverID, policyID, r.ID,
+		body)
 	if err := classify(resp, err); err != nil {
 		return nil, fmt.Errorf("update rule %s in access policy %s: %w", r.ID, policyID, err)
 	}

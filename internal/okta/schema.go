@@ -37,7 +37,8 @@ func (c *Client) GetAppUserAttributes(ctx context.Context, appID string) (map[st
 
 // UpdateAppUserAttributes implements Schemas with one partial schema update: set attributes are
 // written whole, removed ones are sent as null.
-func (c *Client) UpdateAppUserAttributes(ctx context.Context, appID string, set []SchemaAttribute, remove []string) error {
+func (c *Client) UpdateAppUserAttributes(ctx context.Context, appID string, set []SchemaAttribute,
+	remove []string) error {
 	if len(set) == 0 && len(remove) == 0 {
 		return errors.New("update user schema: nothing to change")
 	}
