@@ -60,7 +60,10 @@ type RefusalEventReader struct {
 }
 
 // ReadReport implements ReportReader.
-func (r *RefusalEventReader) ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*scimconfig.Report, error) {
+func (r *RefusalEventReader) ReadReport(
+	ctx context.Context,
+	ap *scimv1alpha1.AgencyProvisioning,
+) (*scimconfig.Report, error) {
 	rep, err := r.Reader.ReadReport(ctx, ap)
 	if err != nil || rep == nil || r.Recorder == nil || (rep.AgencyID != "" && rep.AgencyID != ap.Spec.AgencyID) {
 		return rep, err

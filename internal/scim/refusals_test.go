@@ -14,7 +14,8 @@ import (
 )
 
 func TestMonitor_ReportsRefusedWritesByCause(t *testing.T) {
-	rank := asError(&directory.Error{Kind: directory.KindInvalidValue, Field: "rankName", Detail: `rank "Sgt" does not exist`})
+	rank := asError(&directory.Error{Kind: directory.KindInvalidValue, Field: "rankName",
+		Detail: `rank "Sgt" does not exist`})
 	dup := asError(&directory.Error{Kind: directory.KindUniqueness, Field: "userName", Detail: "userName is taken"})
 	tests := []struct {
 		name   string
@@ -27,12 +28,15 @@ func TestMonitor_ReportsRefusedWritesByCause(t *testing.T) {
 				ScimType: "invalidValue", Detail: rank.Detail, Count: 2}}},
 		{name: "two rules are two refusals, oldest first", method: http.MethodPut, errs: []*Error{rank, dup},
 			want: []scimconfig.Refusal{
-				{Resource: "Users", Method: "PUT", Status: http.StatusBadRequest, ScimType: "invalidValue", Detail: rank.Detail, Count: 1},
-				{Resource: "Users", Method: "PUT", Status: http.StatusConflict, ScimType: "uniqueness", Detail: dup.Detail, Count: 1},
+				{Resource: "Users", Method: "PUT", Status: http.StatusBadRequest, ScimType: "invalidValue",
+					Detail: rank.Detail, Count: 1},
+				{Resource: "Users", Method: "PUT", Status: http.StatusConflict, ScimType: "uniqueness",
+					Detail: dup.Detail, Count: 1},
 			}},
 		{name: "reads are not refusals", method: http.MethodGet, errs: []*Error{rank}},
 		{name: "errors that are not agency rules are not refusals", method: http.MethodPost,
-			errs: []*Error{{Status: http.StatusBadRequest, ScimType: "invalidSyntax", Detail: "bad JSON", Err: errors.New("x")}, nil}},
+			errs: []*Error{{Status: http.StatusBadRequest, ScimType: "invalidSyntax", Detail: "bad JSON",
+				Err: errors.New("x")}, nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

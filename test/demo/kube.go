@@ -190,7 +190,7 @@ func (e *Env) WaitAP(ctx context.Context, timeout time.Duration, what string,
 			if ap != nil {
 				conds = FormatConditions(ap.Status.Conditions, "  ")
 			}
-			return ap, fmt.Errorf("waiting for %s: %w (last: %v)\n%s", what, ctx.Err(), last, conds)
+			return ap, fmt.Errorf("waiting for %s: %w (last: %w)\n%s", what, ctx.Err(), last, conds)
 		case <-time.After(pollInterval):
 		}
 	}

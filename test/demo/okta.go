@@ -113,7 +113,11 @@ func (e *Env) WaitConnected(ctx context.Context) (*scimv1alpha1.AgencyProvisioni
 
 // Push queues a full push of the SAML app (as Okta does once provisioning is switched on)
 // and calls progress every interval until every task was tried.
-func (e *Env) Push(ctx context.Context, interval time.Duration, progress func(oktasim.Progress)) (oktasim.Progress, error) {
+func (e *Env) Push(
+	ctx context.Context,
+	interval time.Duration,
+	progress func(oktasim.Progress),
+) (oktasim.Progress, error) {
 	ap, err := e.GetAP(ctx)
 	if err != nil {
 		return oktasim.Progress{}, err
@@ -242,7 +246,8 @@ func (e *Env) Recover(ctx context.Context) (metav1.Condition, error) {
 	})
 	var c metav1.Condition
 	if ap != nil {
-		if found := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionScimAuthenticated); found != nil {
+		found := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionScimAuthenticated)
+		if found != nil {
 			c = *found
 		}
 	}
@@ -250,10 +255,18 @@ func (e *Env) Recover(ctx context.Context) (metav1.Condition, error) {
 }
 
 // ProvisionedOktaUser returns the Okta id of the first user oktasim created in the SCIM
-// server, or "" when none was.
+// server and has not deactivated since, or "" when there is none.
 func (e *Env) ProvisionedOktaUser() string {
-	for _, r := range e.Sim.PushLog("") {
-		if r.Task == oktasim.TaskCreateUser && r.Method == http.MethodPost && r.Outcome == oktasim.OutcomeSuccess {
+	log := e.Sim.PushLog("")
+	last := map[string]string{}
+	for _, r := range log {
+		if r.Outcome == oktasim.OutcomeSuccess {
+			last[r.OktaID] = r.Task
+		}
+	}
+	for _, r := range log {
+		if r.Task == oktasim.TaskCreateUser && r.Method == http.MethodPost && r.Outcome == oktasim.OutcomeSuccess &&
+			last[r.OktaID] != oktasim.TaskDeactivateUser {
 			return r.OktaID
 		}
 	}

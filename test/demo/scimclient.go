@@ -57,7 +57,8 @@ func (e *Env) NewScimClient(ctx context.Context) (*ScimClient, error) {
 		return nil, fmt.Errorf("read the OIDC client Secret: %w", err)
 	}
 	secret := string(sec.Data[controller.ClientSecretKeyClientSecret])
-	token, err := authorizationCodeToken(ctx, m.AuthorizeEndpointURL, m.TokenEndpointURL, m.ClientID, secret, m.RedirectURI)
+	token, err := authorizationCodeToken(ctx, m.AuthorizeEndpointURL, m.TokenEndpointURL, m.ClientID, secret,
+		m.RedirectURI)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,10 @@ func (e *Env) NewScimClient(ctx context.Context) (*ScimClient, error) {
 
 // authorizationCodeToken runs the authorization code grant against an authorization server
 // that signs the user in without a form (oktasim's), and returns the access token.
-func authorizationCodeToken(ctx context.Context, authorizeURL, tokenURL, clientID, secret, redirect string) (string, error) {
+func authorizationCodeToken(
+	ctx context.Context,
+	authorizeURL, tokenURL, clientID, secret, redirect string,
+) (string, error) {
 	u, err := url.Parse(authorizeURL)
 	if err != nil {
 		return "", fmt.Errorf("authorize URL: %w", err)

@@ -70,7 +70,7 @@ func (e *Env) RenderedConfig(ctx context.Context, timeout time.Duration) ([]byte
 		}
 		select {
 		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("waiting for ConfigMap %s to name client %s: %w (last error: %v)",
+			return nil, nil, fmt.Errorf("waiting for ConfigMap %s to name client %s: %w (last error: %w)",
 				key, ap.Status.Okta.OIDCClientID, ctx.Err(), err)
 		case <-time.After(pollInterval):
 		}

@@ -13,6 +13,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/provisioning-dev/scim-operator/internal/controller"
 	"github.com/provisioning-dev/scim-operator/internal/oktasim"
 	"github.com/provisioning-dev/scim-operator/test/localcluster"
 )
@@ -89,6 +93,23 @@ func (e *Env) PrintAdminView(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	printFailures(w, e.Failures(app))
+	return e.printRefusalEvents(ctx, w, ap)
+}
+
+// printRefusalEvents shows the Warning Events the operator recorded for refused writes, as
+// `kubectl describe ap` lists them among the others.
+func (e *Env) printRefusalEvents(ctx context.Context, w io.Writer, ap client.Object) error {
+	events, err := e.Events(ctx, ap)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nThe same refusals as %s Events on the AgencyProvisioning (kubectl describe ap %s):\n",
+		controller.ReasonProvisioningRefused, ap.GetName())
+	for _, ev := range events {
+		if ev.Type == corev1.EventTypeWarning && ev.Reason == controller.ReasonProvisioningRefused {
+			fmt.Fprintf(w, "  %s  %s\n", ev.Reason, ev.Message)
+		}
+	}
 	return nil
 }
 

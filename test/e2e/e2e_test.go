@@ -274,7 +274,8 @@ func (r *run) checkIssuerMismatch(t *testing.T) {
 	f, err := r.env.InjectIssuerMismatch(r.ctx, target.oktaID, "Corporal")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(f.Condition.Reason).To(Equal(scimv1alpha1.ReasonIssuerMismatch))
-	g.Expect(f.Condition.Message).To(And(ContainSubstring(f.WrongOrgURL), ContainSubstring(f.RightOrgURL+"/oauth2/default")),
+	g.Expect(f.Condition.Message).To(
+		And(ContainSubstring(f.WrongOrgURL), ContainSubstring(f.RightOrgURL+"/oauth2/default")),
 		"the message names the expected and the seen issuer")
 	ap, err := r.env.GetAP(r.ctx)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -285,7 +286,8 @@ func (r *run) checkIssuerMismatch(t *testing.T) {
 	g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
 	raw, err := r.sc.FindUser(r.ctx, strings.ToLower(target.person.Email))
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(string(raw)).To(ContainSubstring(`"rankName":"Corporal"`), "the promotion refused during the fault arrived")
+	g.Expect(string(raw)).To(ContainSubstring(`"rankName":"Corporal"`),
+		"the promotion refused during the fault arrived")
 	ap, err = r.env.WaitAP(r.ctx, time.Minute, "Ready=True", func(ap *scimv1alpha1.AgencyProvisioning) error {
 		if conditionStatus(ap.Status.Conditions, scimv1alpha1.ConditionReady) != metav1.ConditionTrue {
 			return errors.New("not ready")

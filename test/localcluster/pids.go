@@ -11,8 +11,8 @@ type Process struct {
 // Components lists the components Start ran, in start order, so that callers (the e2e test)
 // can check that Stop left none of them running.
 func (c *Cluster) Components() []Process {
-	out := make([]Process, 0, len(c.state.Processes))
-	for _, p := range c.state.Processes {
+	out := make([]Process, 0, len(c.Processes))
+	for _, p := range c.Processes {
 		out = append(out, Process{Name: p.Name, Binary: p.Binary, PID: p.PID})
 	}
 	return out

@@ -26,9 +26,13 @@ import (
 	"github.com/provisioning-dev/scim-operator/test/demo"
 )
 
+// unassignedGroup is the division the demo stops assigning.
+const unassignedGroup = "Training Academy"
+
 func main() {
 	dir := flag.String("dir", "", "directory for logs and state (default: a new directory under $TMPDIR, kept)")
-	samples := flag.String("samples", "", "directory of the AgencyProvisioning and ScimUserMapping (default: config/samples)")
+	samples := flag.String("samples", "",
+		"directory of the AgencyProvisioning and ScimUserMapping (default: config/samples)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -98,7 +102,8 @@ func run(ctx context.Context, dir, samples string) (retErr error) {
 	printCondition(ap, scimv1alpha1.ConditionProvisioningConnected)
 	tty := isTerminal()
 	final, err := env.Push(ctx, time.Second, func(p oktasim.Progress) {
-		line := fmt.Sprintf("  pushed %4d   failed %3d   total %4d   (pending %d)", p.Pushed, p.Failed, p.Total, p.Pending)
+		line := fmt.Sprintf("  pushed %4d   failed %3d   total %4d   (pending %d)",
+			p.Pushed, p.Failed, p.Total, p.Pending)
 		if tty {
 			fmt.Printf("\r%s", line)
 			return
@@ -120,6 +125,17 @@ func run(ctx context.Context, dir, samples string) (retErr error) {
 	if err := env.PrintAdminView(ctx, os.Stdout); err != nil {
 		return err
 	}
+
+	n.step("An admin stops assigning one division: " + unassignedGroup)
+	if err := env.StopAssigning(ctx, unassignedGroup); err != nil {
+		return err
+	}
+	_, rep, err := env.WaitCounts(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  the operator removed the group's assignment; Okta deactivated its members who have no other\n"+
+		"  assigned group. SCIM server: users %d, active %d (nobody is deleted)\n", rep.Users, rep.ActiveUsers)
 
 	n.step("Fault: the SCIM server is switched to a wrong org URL")
 	user := env.ProvisionedOktaUser()
