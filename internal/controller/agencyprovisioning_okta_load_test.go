@@ -84,7 +84,7 @@ func TestOkta_FiftyAgenciesAtOnceRespectTheRateLimit(t *testing.T) {
 	for i := range n {
 		e.newAP(fmt.Sprintf("agency%02d", i), nil)
 	}
-	waitFor(t, 150*time.Second, func() error {
+	waitFor(t, 240*time.Second, func() error {
 		var list scimv1alpha1.AgencyProvisioningList
 		if err := k8sClient.List(t.Context(), &list, client.InNamespace(e.ns)); err != nil {
 			return err

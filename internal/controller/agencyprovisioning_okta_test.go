@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -146,7 +147,9 @@ func newOktaEnv(t *testing.T, o envOptions) *oktaEnv {
 func (e *oktaEnv) startManager(o envOptions) {
 	t := e.t
 	selector := labels.SelectorFromSet(labels.Set{oktaSuiteLabel: e.label})
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+	cfg := rest.CopyConfig(restConfig)
+	cfg.QPS, cfg.Burst = 200, 400 // 50 agencies' workloads and statuses, without client-side throttling
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 testScheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
