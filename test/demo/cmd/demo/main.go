@@ -69,8 +69,9 @@ func run(ctx context.Context, dir, samples string) (retErr error) {
 		n.step("Stop everything")
 		if err := env.Stop(); err != nil {
 			retErr = errors.Join(retErr, fmt.Errorf("stop: %w", err))
+		} else {
+			fmt.Printf("Stopped the SCIM server, the operator, oktasim and the cluster; nothing is left running.\n")
 		}
-		fmt.Printf("Stopped the SCIM server, the operator, oktasim and the cluster; nothing is left running.\n")
 		fmt.Printf("Logs: %s (operator, oktasim, scim-server) and %s (cluster components)\n",
 			env.LogDir(), env.ClusterLogDir())
 		fmt.Printf("Total: %s\n", time.Since(n.start).Round(100*time.Millisecond))
