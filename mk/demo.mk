@@ -18,6 +18,6 @@ demo-binaries: ## Build bin/scim-server, bin/demo and the local cluster's binari
 demo: demo-binaries ## Run the main job locally: cluster, oktasim, operator, samples, SCIM server, manual step, push, fault and recovery.
 	bin/demo $(if $(DEMO_DIR),--dir "$(DEMO_DIR)")
 
-.PHONY: test-e2e-local
-test-e2e-local: demo-binaries ## Run only the e2e test (test/e2e) against a fresh local cluster.
+.PHONY: test-e2e
+test-e2e: demo-binaries ## Run only the e2e test (test/e2e) against a fresh local cluster.
 	go test ./test/e2e/ -count=1 -v
