@@ -40,7 +40,7 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt
 	return st
 }
 
-// conn runs queries on a pool through cached statements, or on a transaction of that pool.
+// conn runs queries through cached statements, on a pool or on a transaction of that pool.
 // SQL is written with `?` placeholders and rewritten for the dialect here.
 type conn struct {
 	s     *sqlStore
@@ -49,14 +49,21 @@ type conn struct {
 	stmts *stmtCache
 }
 
-// stmt returns the cached statement for query, or nil. Transactions run unprepared: preparing
-// on the pool would wait for the connection the transaction holds (SQLite has one writer),
-// and a write's cost is its commit, not its parsing.
+// stmt returns the cached statement for query, bound to the transaction if there is one, or
+// nil. A statement is first prepared on an idle connection of the pool (SQLite's writer pool
+// keeps a second connection for that, while a mutex lets one transaction run at a time), then
+// once on each connection that runs it. PostgreSQL's driver (pgx) caches prepared statements
+// per connection itself, and its transactions may hold every pooled connection, so there the
+// cache is not used.
 func (c *conn) stmt(ctx context.Context, query string) *sql.Stmt {
-	if c.tx != nil {
+	if !c.s.d.cacheStatements {
 		return nil
 	}
-	return c.stmts.get(ctx, c.db, query)
+	st := c.stmts.get(ctx, c.db, query)
+	if st == nil || c.tx == nil {
+		return st
+	}
+	return c.tx.StmtContext(ctx, st)
 }
 
 // QueryContext implements dbtx.

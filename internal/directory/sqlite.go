@@ -45,8 +45,10 @@ func openSQLite(ctx context.Context, path string, rules Rules, o options) (Store
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
+	// One transaction at a time (sqlStore.writeMu); the second connection only prepares
+	// statements while the first is in a transaction.
+	writer.SetMaxOpenConns(2)
+	writer.SetMaxIdleConns(2)
 	writer.SetConnMaxLifetime(0)
 	// The first connection switches the file to WAL before readers open it.
 	if err := writer.PingContext(ctx); err != nil {
@@ -109,7 +111,9 @@ func sqliteDialect() dialect {
 			}
 			return string(b)
 		},
-		uniqueIndex: sqliteUniqueIndex,
+		uniqueIndex:     sqliteUniqueIndex,
+		oneWriter:       true,
+		cacheStatements: true,
 	}
 }
 

@@ -27,6 +27,10 @@ type dialect struct {
 	listArg func(ids []string) any
 	// uniqueIndex returns the name of the unique index or column an error violated.
 	uniqueIndex func(err error) (string, bool)
+	// oneWriter runs one write transaction at a time (SQLite).
+	oneWriter bool
+	// cacheStatements keeps prepared statements in a stmtCache (SQLite).
+	cacheStatements bool
 }
 
 // dbtx is what *sql.DB and *sql.Tx share.
@@ -49,7 +53,8 @@ type sqlStore struct {
 	rd, wr                   *conn
 	readerStmts, writerStmts stmtCache
 
-	rewritten sync.Map // SQL with ? -> SQL with $n
+	writeMu   sync.Mutex // held by write transactions when d.oneWriter
+	rewritten sync.Map   // SQL with ? -> SQL with $n
 	// noSeek turns off seeking to a page by seq (benchmarks compare with OFFSET).
 	noSeek bool
 }
@@ -89,6 +94,10 @@ func (s *sqlStore) q(query string) string {
 
 // inTx runs fn in a write transaction and commits it.
 func (s *sqlStore) inTx(ctx context.Context, fn func(tx *conn) error) error {
+	if s.d.oneWriter {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
