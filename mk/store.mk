@@ -12,11 +12,12 @@ test-store-pg: ## Test the directory against SQLite and a throwaway PostgreSQL 1
 	hack/postgres.sh run -- go test -count=1 $(STORE_PKGS)
 
 .PHONY: fuzz-store
-fuzz-store: ## Fuzz the filter and PATCH path parsers briefly (FUZZTIME each), from testdata/fuzz seeds.
+fuzz-store: ## Fuzz the filter and PATCH path parsers and the SQL filter translation briefly (FUZZTIME each).
 	go test ./internal/filter -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	go test ./internal/filter -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME)
+	go test ./internal/directory -run '^$$' -fuzz '^FuzzListUsersFilter$$' -fuzztime $(FUZZTIME)
 
 .PHONY: bench-store
 bench-store: ## Go benchmarks of the directory: lookup at 1k/100k users, create vs raw insert, paging vs one read.
 	go test ./internal/directory -run '^$$' -bench 'Lookup|Create|Raw' -benchtime 2000x -timeout 60m
-	go test ./internal/directory -run '^$$' -bench 'ReadAllUsers' -benchtime 3x -timeout 60m
+	go test ./internal/directory -run '^$$' -bench 'ReadAllUsers|PagingVsOneRead' -benchtime 3x -timeout 60m
