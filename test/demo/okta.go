@@ -96,9 +96,14 @@ func (e *Env) provisioningFrom(ap *scimv1alpha1.AgencyProvisioning, m *scimv1alp
 	}, nil
 }
 
-// WaitConnected waits for ProvisioningConnected=True and, with UsersAndGroups, for the group
-// push mappings the operator creates once provisioning is on.
+// WaitConnected waits for ProvisioningConnected=True, for the ScimUserMapping's attributes and
+// mappings to be in Okta (Ready=True; without them Okta would push users without their badge)
+// and, with UsersAndGroups, for the group push mappings the operator creates once provisioning
+// is on.
 func (e *Env) WaitConnected(ctx context.Context) (*scimv1alpha1.AgencyProvisioning, error) {
+	if err := e.waitMappingReady(ctx); err != nil {
+		return nil, err
+	}
 	return e.WaitAP(ctx, time.Minute, "ProvisioningConnected=True", func(ap *scimv1alpha1.AgencyProvisioning) error {
 		if err := conditionIs(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected,
 			metav1.ConditionTrue, ""); err != nil {
@@ -345,4 +350,30 @@ func (e *Env) StopAssigning(ctx context.Context, group string) error {
 	}
 	_, err = e.WaitIdle(ctx, app, time.Second, nil)
 	return err
+}
+
+// waitMappingReady waits until the ScimUserMapping is Ready for its current generation.
+func (e *Env) waitMappingReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var last error
+	for {
+		sum, err := e.GetMapping(ctx)
+		if err == nil {
+			last = conditionIs(sum.Status.Conditions, scimv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+			if last == nil && sum.Status.ObservedGeneration != sum.Generation {
+				last = fmt.Errorf("%w: generation %d not observed", errNotYet, sum.Generation)
+			}
+			if last == nil {
+				return nil
+			}
+		} else {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for ScimUserMapping %s to be Ready: %w (last: %w)", e.Mapping, ctx.Err(), last)
+		case <-time.After(pollInterval):
+		}
+	}
 }
