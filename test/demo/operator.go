@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.uber.org/zap/zapcore"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -37,9 +35,8 @@ func (e *Env) startOperator(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create the operator log: %w", err)
 	}
-	logger := zap.New(zap.WriteTo(logFile), zap.Level(zapcore.InfoLevel))
+	logger := zap.New(zap.WriteTo(logFile))
 	ctrl.SetLogger(logger)
-	klog.SetLogger(logger)
 
 	cfg, err := e.Cluster.RESTConfig()
 	if err != nil {
