@@ -25,6 +25,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "path of the YAML configuration file (required)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	pprof := fs.Bool("pprof", false, "serve Go profiles under /debug/pprof/ on the metrics address")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -45,7 +46,7 @@ func run(args []string, stderr io.Writer) int {
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, cfg, logger); err != nil && !errors.Is(err, context.Canceled) {
+	if err := serve(ctx, cfg, logger, *pprof); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("SCIM server stopped", "error", err)
 		return 1
 	}

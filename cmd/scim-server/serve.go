@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,7 @@ func loadConfig(path string) (*scimconfig.Config, error) {
 
 // serve runs the metrics listener at once (so /healthz answers and /readyz says why it is not
 // ready), opens the store, retrying until it answers, then serves the SCIM API until ctx ends.
-func serve(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger, profiles bool) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	monitor, err := scim.NewMonitor(reg)
@@ -53,7 +54,14 @@ func serve(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger) err
 		return fmt.Errorf("register metrics: %w", err)
 	}
 	state := &storeState{}
-	metricsSrv := newServer(cfg.MetricsAddress, metricsMux(cfg, reg, monitor, state))
+	mux := metricsMux(cfg, reg, monitor, state)
+	if profiles {
+		// Off by default: profiles show internals, and the metrics port is cluster-internal.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	}
+	metricsSrv := newServer(cfg.MetricsAddress, mux)
 	metricsLn, err := net.Listen("tcp", cfg.MetricsAddress)
 	if err != nil {
 		return fmt.Errorf("listen on metricsAddress %s: %w", cfg.MetricsAddress, err)
