@@ -26,6 +26,7 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRDs (config/crd/bases) and the manager's ClusterRole (config/rbac/role.yaml).
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd webhook paths="{./api/...,./internal/controller/...}" output:crd:artifacts:config=config/crd/bases
+	@$(MAKE) --no-print-directory chart-copy
 
 .PHONY: generate
 generate: controller-gen ## Generate the API types' DeepCopy methods.

@@ -101,8 +101,9 @@ func issuerCondition(orgURL, serverID string, s *okta.AuthorizationServer) (meta
 	if err != nil || org == nil || iss.Scheme != org.Scheme || !strings.EqualFold(iss.Host, org.Host) {
 		return metav1.ConditionFalse, scimv1alpha1.ReasonIssuerMismatch,
 			fmt.Sprintf("authorization server %q issues tokens as %q, which is not on the org URL %q; "+
-				"the SCIM server accepts only issuers on spec.okta.orgURL: set it to the org the issuer names, "+
-				"or fix the issuer (custom domain) in Okta", serverID, s.Issuer, orgURL)
+				"the SCIM server accepts only issuers on spec.okta.orgURL: "+
+				"set it to the org the issuer names, or fix the issuer (custom domain) in Okta",
+				serverID, s.Issuer, orgURL)
 	}
 	return metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("authorization server %q issues tokens as %s, on the org URL", serverID, s.Issuer)
