@@ -59,6 +59,9 @@ func summarise(lat []time.Duration, errors int, elapsed time.Duration) stats {
 	return s
 }
 
+// openLoopInFlight bounds the open loop's requests in flight.
+const openLoopInFlight = 256
+
 // request builds one request of a workload; i is a per-worker sequence number.
 type request func(worker, i int) (*http.Request, int)
 
@@ -69,11 +72,10 @@ type client struct {
 }
 
 func newClient(concurrency int, token string) *client {
-	tr := &http.Transport{
-		MaxIdleConns:        concurrency * 2,
-		MaxIdleConnsPerHost: concurrency * 2,
-		IdleConnTimeout:     time.Minute,
-	}
+	// Room for the open loop's bursts: a connection closed for want of an idle slot would make
+	// the next request pay a new handshake, which is the load generator's cost, not the server's.
+	idle := max(concurrency*2, openLoopInFlight)
+	tr := &http.Transport{MaxIdleConns: idle, MaxIdleConnsPerHost: idle, IdleConnTimeout: time.Minute}
 	return &client{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, token: token}
 }
 
@@ -147,7 +149,7 @@ func (c *client) openLoop(ctx context.Context, rate float64, d time.Duration, ne
 	)
 	start := time.Now()
 	total := int(rate * d.Seconds())
-	sem := make(chan struct{}, 256)
+	sem := make(chan struct{}, openLoopInFlight)
 	for i := 0; i < total && ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
 		if wait := time.Until(due); wait > 0 {
