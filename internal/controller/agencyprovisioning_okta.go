@@ -33,9 +33,10 @@ const AnnotationSyncRequest = "scim.provisioning.dev/okta-sync-request"
 // DefaultOktaResyncPeriod is how often the Okta side is re-read when the spec does not say.
 const DefaultOktaResyncPeriod = 10 * time.Minute
 
-// waitForManualStepInterval is how often the SCIM server's report is read while waiting for the
-// admin's manual step; it costs no Okta call.
-const waitForManualStepInterval = time.Minute
+// DefaultReportPollInterval is how often the SCIM server's report is read between full Okta
+// syncs, so that ProvisioningConnected and ScimAuthenticated follow it within about this long.
+// A poll costs no Okta call.
+const DefaultReportPollInterval = 30 * time.Second
 
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
 
@@ -51,8 +52,9 @@ type OktaSync struct {
 	Reports ReportReader
 	// ResyncPeriod, when set, overrides spec.okta.resyncPeriod (tests, demos).
 	ResyncPeriod time.Duration
-	// ReportPollInterval is how often the report is read while waiting for the admin's manual
-	// step (default 1m).
+	// ReportPollInterval is how often the SCIM server's report is read between full syncs, both
+	// while waiting for the admin's manual step and once provisioning is connected (default
+	// DefaultReportPollInterval). A poll makes no Okta call.
 	ReportPollInterval time.Duration
 	// RetryInterval is how long to wait after a problem only a person can fix (bad credentials,
 	// missing Secret, a foreign object in the way) before looking again (default 1m).

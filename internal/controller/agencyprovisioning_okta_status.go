@@ -132,18 +132,19 @@ func (s *OktaSync) reconcileReport(ctx context.Context, ap *scimv1alpha1.AgencyP
 	}
 	setProvisioningConnected(ap, rep, repErr)
 	setScimAuthenticated(ap, rep, repErr)
-	if !provisioningConnected(ap) {
-		poll := s.ReportPollInterval
-		if poll <= 0 {
-			poll = waitForManualStepInterval
-		}
-		return ctrl.Result{RequeueAfter: min(poll, s.untilResync(ap))}
-	}
-	if ap.Status.Okta.GroupPushWaiting {
+	if provisioningConnected(ap) && ap.Status.Okta.GroupPushWaiting {
 		// Provisioning just connected: the group push mappings can be created now.
 		return ctrl.Result{RequeueAfter: time.Second}
 	}
-	return ctrl.Result{RequeueAfter: s.untilResync(ap)}
+	// Come back for the next report poll, or for the full sync when that is sooner.
+	return ctrl.Result{RequeueAfter: min(s.reportPoll(), s.untilResync(ap))}
+}
+
+func (s *OktaSync) reportPoll() time.Duration {
+	if s.ReportPollInterval > 0 {
+		return s.ReportPollInterval
+	}
+	return DefaultReportPollInterval
 }
 
 func (s *OktaSync) untilResync(ap *scimv1alpha1.AgencyProvisioning) time.Duration {

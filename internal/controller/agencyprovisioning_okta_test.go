@@ -40,6 +40,8 @@ const oktaSuiteLabel = workloadSuiteLabel
 type fakeReports struct {
 	mu      sync.Mutex
 	reports map[string]scimconfig.Report
+	// reads counts ReadReport calls.
+	reads atomic.Int64
 }
 
 func (f *fakeReports) set(name string, r scimconfig.Report) {
@@ -50,6 +52,7 @@ func (f *fakeReports) set(name string, r scimconfig.Report) {
 
 // ReadReport implements ReportReader.
 func (f *fakeReports) ReadReport(_ context.Context, ap *scimv1alpha1.AgencyProvisioning) (*scimconfig.Report, error) {
+	f.reads.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, ok := f.reports[ap.Name]

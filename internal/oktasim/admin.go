@@ -48,6 +48,9 @@ func (s *Sim) adminRoutes(mux *http.ServeMux) {
 		s.ClearFaults()
 		return http.StatusOK, map[string]any{}, nil
 	})
+	h("GET /__sim/rate-limits", func(*http.Request) (int, any, error) {
+		return http.StatusOK, s.RateLimitStats(), nil
+	})
 	h("POST /__sim/token-faults", s.adminTokenFault)
 	h("DELETE /__sim/token-faults", func(*http.Request) (int, any, error) {
 		s.ClearTokenFaults()

@@ -9,12 +9,33 @@ import (
 	"time"
 )
 
-// rateLimits counts requests per bucket in one-minute windows, as Okta's per-endpoint limits
-// do, and sends X-Rate-Limit-Limit, -Remaining and -Reset on every response.
+// rateLimits counts requests per bucket in fixed windows (one minute, as Okta's per-endpoint
+// limits, unless WithRateLimitWindow shortens it), and sends X-Rate-Limit-Limit, -Remaining and
+// -Reset on every response.
 type rateLimits struct {
 	mu        sync.Mutex
-	perMinute int
+	perWindow int
+	window    time.Duration
 	buckets   map[string]*bucket
+	stats     RateLimitStats
+}
+
+// RateLimitStats counts what the rate limiter did since the org started.
+type RateLimitStats struct {
+	// Admitted is the number of requests served within their bucket's budget.
+	Admitted int64 `json:"admitted"`
+	// Refused is the number of requests answered 429 because their bucket was spent
+	// (injected rate_limit faults are not counted).
+	Refused int64 `json:"refused"`
+	// Exhausted is the number of windows in which a bucket's budget was spent to zero.
+	Exhausted int64 `json:"exhausted"`
+}
+
+// RateLimitStats returns the rate limiter's counters.
+func (s *Sim) RateLimitStats() RateLimitStats {
+	s.limits.mu.Lock()
+	defer s.limits.mu.Unlock()
+	return s.limits.stats
 }
 
 type bucket struct {
@@ -41,13 +62,21 @@ func (l *rateLimits) admit(w http.ResponseWriter, r *http.Request, now time.Time
 	name := bucketOf(r.URL.Path)
 	b := l.buckets[name]
 	if b == nil || !now.Before(b.reset) {
-		b = &bucket{reset: now.Truncate(time.Second).Add(time.Minute)}
+		b = &bucket{reset: now.Truncate(time.Second).Add(l.window)}
 		l.buckets[name] = b
 	}
 	b.used++
-	remaining := max(l.perMinute-b.used, 0)
-	setRateHeaders(w, l.perMinute, remaining, b.reset)
-	return b.used <= l.perMinute
+	remaining := max(l.perWindow-b.used, 0)
+	setRateHeaders(w, l.perWindow, remaining, b.reset)
+	switch {
+	case b.used > l.perWindow:
+		l.stats.Refused++
+		return false
+	case b.used == l.perWindow:
+		l.stats.Exhausted++
+	}
+	l.stats.Admitted++
+	return true
 }
 
 func setRateHeaders(w http.ResponseWriter, limit, remaining int, reset time.Time) {
@@ -190,7 +219,7 @@ func (s *Sim) applyFaults(w http.ResponseWriter, r *http.Request) bool {
 		}
 		return true
 	case FaultRateLimit:
-		setRateHeaders(w, s.limits.perMinute, 0, s.now().Add(f.ResetAfter))
+		setRateHeaders(w, s.limits.perWindow, 0, s.now().Add(f.ResetAfter))
 		writeError(w, errRateLimited())
 	default:
 		writeError(w, newAPIError(f.Status, CodeServerError, "Internal Server Error",

@@ -68,9 +68,17 @@ func WithOrgName(name string) Option {
 	return func(s *Sim) { s.orgName = name }
 }
 
-// WithRateLimit sets the per-minute limit of each rate-limit bucket (default 600).
-func WithRateLimit(perMinute int) Option {
-	return func(s *Sim) { s.limits.perMinute = perMinute }
+// WithRateLimit sets how many requests each rate-limit bucket admits per window (default 600;
+// the window is one minute unless WithRateLimitWindow changes it).
+func WithRateLimit(perWindow int) Option {
+	return func(s *Sim) { s.limits.perWindow = perWindow }
+}
+
+// WithRateLimitWindow sets the length of a rate-limit window (default one minute, as Okta's;
+// whole seconds, because X-Rate-Limit-Reset is in epoch seconds). Tests use a few seconds so
+// that running out of budget costs seconds, not minutes.
+func WithRateLimitWindow(d time.Duration) Option {
+	return func(s *Sim) { s.limits.window = d.Round(time.Second) }
 }
 
 // WithSchemaSettle makes a property added to an app user schema unknown to profile mapping
@@ -102,7 +110,8 @@ func New(opts ...Option) (*Sim, error) {
 		userType:   newID("oty"),
 		userCustom: newSchemaProps(),
 	}
-	s.limits.perMinute = 600
+	s.limits.perWindow = 600
+	s.limits.window = time.Minute
 	for _, o := range opts {
 		o(s)
 	}
@@ -110,6 +119,9 @@ func New(opts ...Option) (*Sim, error) {
 		s.apiToken = "00" + randomToken(40)
 	}
 	s.limits.buckets = map[string]*bucket{}
+	if s.limits.window < time.Second {
+		s.limits.window = time.Second
+	}
 	var err error
 	if s.orgKeys, err = newKeySet(); err != nil {
 		return nil, fmt.Errorf("make org signing keys: %w", err)
