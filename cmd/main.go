@@ -94,6 +94,18 @@ func main() {
 		Development: true,
 	}
 	oktaOpts := bindOktaFlags(flag.CommandLine)
+	var ingress controller.IngressDefaults
+	flag.StringVar(&ingress.ClassName, "scim-ingress-class", "",
+		"The IngressClass of an agency's SCIM Ingress when its spec.scimServer.ingress.className is unset.")
+	flag.StringVar(&ingress.ClusterIssuer, "scim-ingress-cluster-issuer", "",
+		"The cert-manager ClusterIssuer named (cert-manager.io/cluster-issuer) on an agency's SCIM Ingress "+
+			"whose annotations name no issuer.")
+	flag.StringVar(&ingress.Issuer, "scim-ingress-issuer", "",
+		"The cert-manager Issuer named (cert-manager.io/issuer) on an agency's SCIM Ingress whose annotations "+
+			"name no issuer. Set at most one of this and --scim-ingress-cluster-issuer.")
+	var watchNamespaces string
+	flag.StringVar(&watchNamespaces, "watch-namespaces", "",
+		"Comma-separated namespaces the manager watches and manages; empty watches every namespace.")
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
@@ -169,8 +181,14 @@ func main() {
 		metricsServerOptions.KeyName = metricsCertKey
 	}
 
+	if err := ingress.Validate(); err != nil {
+		setupLog.Error(err, "Invalid SCIM Ingress defaults")
+		os.Exit(1)
+	}
+
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                 scheme,
+		Cache:                  cacheOptions(watchNamespaces),
 		Metrics:                metricsServerOptions,
 		WebhookServer:          webhookServer,
 		HealthProbeBindAddress: probeAddr,
@@ -193,24 +211,10 @@ func main() {
 		os.Exit(1)
 	}
 
-	oktaFactory := oktaOpts.factory()
-	if err := (&controller.AgencyProvisioningReconciler{
-		Client:          mgr.GetClient(),
-		Scheme:          mgr.GetScheme(),
-		Recorder:        mgr.GetEventRecorder("scim-operator"),
-		ScimServerImage: scimServerImage,
-		Okta:            oktaOpts.sync(mgr, oktaFactory),
-	}).SetupWithManager(mgr); err != nil {
-		setupLog.Error(err, "Failed to create controller", "controller", "agencyprovisioning")
-		os.Exit(1)
-	}
-	if err := (&controller.ScimUserMappingReconciler{
-		Client:       mgr.GetClient(),
-		Scheme:       mgr.GetScheme(),
-		NewOrg:       oktaFactory.NewOrg,
-		ResyncPeriod: oktaOpts.resyncPeriod,
-	}).SetupWithManager(mgr); err != nil {
-		setupLog.Error(err, "Failed to create controller", "controller", "scimusermapping")
+	ctrlOpts := controller.Options{ScimServerImage: scimServerImage, Ingress: ingress}
+	oktaOpts.controllerOptions(&ctrlOpts, oktaOpts.factory())
+	if err := controller.Setup(mgr, ctrlOpts); err != nil {
+		setupLog.Error(err, "Failed to set up the controllers")
 		os.Exit(1)
 	}
 	// +kubebuilder:scaffold:builder

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	ctrl "sigs.k8s.io/controller-runtime"
-
 	"github.com/provisioning-dev/scim-operator/internal/controller"
 	"github.com/provisioning-dev/scim-operator/internal/okta"
 )
@@ -44,15 +42,10 @@ func (f *oktaFlags) factory() *okta.Factory {
 	})
 }
 
-// sync builds the AgencyProvisioning controller's Okta steps.
-func (f *oktaFlags) sync(mgr ctrl.Manager, factory *okta.Factory) *controller.OktaSync {
-	return &controller.OktaSync{
-		Client: mgr.GetClient(),
-		NewOrg: factory.NewOrg,
-		Reports: &controller.HTTPReportReader{
-			HTTP:            &http.Client{Timeout: 5 * time.Second},
-			AllowAnnotation: f.reportAnnotation,
-		},
-		ResyncPeriod: f.resyncPeriod,
-	}
+// controllerOptions fills the controllers' Okta settings, with the Okta client from factory.
+func (f *oktaFlags) controllerOptions(o *controller.Options, factory *okta.Factory) {
+	o.NewOrg = factory.NewOrg
+	o.ReportHTTP = &http.Client{Timeout: 5 * time.Second}
+	o.AllowReportAnnotation = f.reportAnnotation
+	o.ResyncPeriod = f.resyncPeriod
 }

@@ -209,7 +209,7 @@ type OktaSpec struct {
 	// +optional
 	// +kubebuilder:default="10m"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="spec.okta.resyncPeriod must be at least 1m"
-	ResyncPeriod metav1.Duration `json:"resyncPeriod,omitempty"`
+	ResyncPeriod metav1.Duration `json:"resyncPeriod,omitzero"`
 }
 
 // OktaCredentialsRef names the Secret holding the Okta management credentials.

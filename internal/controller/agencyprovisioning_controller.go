@@ -70,6 +70,8 @@ type AgencyProvisioningReconciler struct {
 	Recorder EventRecorder
 	// ScimServerImage is the SCIM server image used when the spec names none.
 	ScimServerImage string
+	// Ingress fills what an agency's spec.scimServer.ingress leaves out (class, cert-manager issuer).
+	Ingress IngressDefaults
 	// Okta runs the Okta steps; nil skips them (the workload alone is reconciled).
 	Okta OktaStep
 }

@@ -336,19 +336,24 @@ func renderService(ap *scimv1alpha1.AgencyProvisioning) *corev1.Service {
 }
 
 // renderIngress routes only the agency's SCIM path to the SCIM port; the metrics port is never
-// exposed. It returns nil when the spec asks for no Ingress.
-func renderIngress(ap *scimv1alpha1.AgencyProvisioning) *networkingv1.Ingress {
+// exposed. The operator-wide defaults fill what the agency's spec leaves out. It returns nil
+// when the spec asks for no Ingress.
+func renderIngress(ap *scimv1alpha1.AgencyProvisioning, defaults IngressDefaults) *networkingv1.Ingress {
 	in := ap.Spec.ScimServer.Ingress
 	if in == nil {
 		return nil
 	}
 	meta := objectMeta(ap, ScimServerName(ap))
-	meta.Annotations = in.Annotations
+	meta.Annotations = defaults.annotations(in.Annotations)
+	class := in.ClassName
+	if (class == nil || *class == "") && defaults.ClassName != "" {
+		class = ptr.To(defaults.ClassName)
+	}
 	return &networkingv1.Ingress{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "Ingress"},
 		ObjectMeta: meta,
 		Spec: networkingv1.IngressSpec{
-			IngressClassName: in.ClassName,
+			IngressClassName: class,
 			TLS:              []networkingv1.IngressTLS{{Hosts: []string{in.Host}, SecretName: in.TLSSecretName}},
 			Rules: []networkingv1.IngressRule{{
 				Host: in.Host,

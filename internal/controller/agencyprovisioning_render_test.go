@@ -224,7 +224,7 @@ func TestRenderOptionalObjects_FollowSpec(t *testing.T) {
 			g := NewWithT(t)
 			g.Expect(renderDataClaim(tt.ap) != nil).To(Equal(tt.wantPVC))
 			g.Expect(renderPodDisruptionBudget(tt.ap) != nil).To(Equal(tt.wantPDB))
-			g.Expect(renderIngress(tt.ap) != nil).To(Equal(tt.wantIngr))
+			g.Expect(renderIngress(tt.ap, IngressDefaults{}) != nil).To(Equal(tt.wantIngr))
 			g.Expect(scimEndpoint(tt.ap)).To(Equal(tt.wantPoint))
 		})
 	}
@@ -232,7 +232,7 @@ func TestRenderOptionalObjects_FollowSpec(t *testing.T) {
 
 func TestRenderIngress_ExposesOnlyTheAgencysScimPath(t *testing.T) {
 	g := NewWithT(t)
-	in := renderIngress(withIngress(newAgency("ns", "pd")))
+	in := renderIngress(withIngress(newAgency("ns", "pd")), IngressDefaults{ClassName: "other", Issuer: "ca"})
 	g.Expect(in.Spec.IngressClassName).To(HaveValue(Equal("nginx")))
 	g.Expect(in.Annotations).To(HaveKeyWithValue("cert-manager.io/cluster-issuer", "letsencrypt"))
 	g.Expect(in.Spec.TLS).To(HaveLen(1))

@@ -46,7 +46,7 @@ func (r *AgencyProvisioningReconciler) reconcileWorkload(ctx context.Context, s 
 	if err := r.applyOwned(ctx, ap, renderService(ap)); err != nil {
 		return err
 	}
-	if err := r.applyOrDelete(ctx, ap, optional(renderIngress(ap)), &networkingv1.Ingress{}); err != nil {
+	if err := r.applyOrDelete(ctx, ap, optional(renderIngress(ap, r.Ingress)), &networkingv1.Ingress{}); err != nil {
 		return err
 	}
 	pdb := optional(renderPodDisruptionBudget(ap))

@@ -22,8 +22,9 @@ import (
 // its pods without pulling anything.
 const scimServerImage = "scim-server:demo"
 
-// operator is the manager running in this process, wired as cmd/main.go wires it, with the
-// report-url annotation allowed (--scim-report-url-annotation) and short intervals.
+// operator is the manager running in this process, set up by controller.Setup as cmd/main.go
+// sets it up, with the report-url annotation allowed (--scim-report-url-annotation) and short
+// intervals.
 type operator struct {
 	cancel context.CancelFunc
 	done   chan error
@@ -52,36 +53,16 @@ func (e *Env) startOperator(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create the manager: %w", err)
 	}
-	factory := okta.NewFactory(okta.Options{})
-	retry := 2 * time.Second
-	recorder := mgr.GetEventRecorder("scim-operator")
-	if err := (&controller.AgencyProvisioningReconciler{
-		Client:          mgr.GetClient(),
-		Scheme:          mgr.GetScheme(),
-		Recorder:        recorder,
-		ScimServerImage: scimServerImage,
-		Okta: &controller.OktaSync{
-			Client: mgr.GetClient(),
-			NewOrg: factory.NewOrg,
-			Reports: &controller.RefusalEventReader{
-				Reader:   &controller.HTTPReportReader{AllowAnnotation: true},
-				Recorder: recorder,
-			},
-			ResyncPeriod:       e.opts.ResyncPeriod,
-			ReportPollInterval: time.Second,
-			RetryInterval:      retry,
-		},
-	}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up the AgencyProvisioning controller: %w", err)
-	}
-	if err := (&controller.ScimUserMappingReconciler{
-		Client:        mgr.GetClient(),
-		Scheme:        mgr.GetScheme(),
-		NewOrg:        factory.NewOrg,
-		ResyncPeriod:  e.opts.ResyncPeriod,
-		RetryInterval: retry,
-	}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("set up the ScimUserMapping controller: %w", err)
+	err = controller.Setup(mgr, controller.Options{
+		ScimServerImage:       scimServerImage,
+		NewOrg:                okta.NewFactory(okta.Options{}).NewOrg,
+		AllowReportAnnotation: true,
+		ResyncPeriod:          e.opts.ResyncPeriod,
+		ReportPollInterval:    time.Second,
+		RetryInterval:         2 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("set up the controllers: %w", err)
 	}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

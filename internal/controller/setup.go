@@ -1,0 +1,94 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/provisioning-dev/scim-operator/internal/okta"
+)
+
+// EventSource is the name the operator records its Events under.
+const EventSource = "scim-operator"
+
+// Options configure the operator's controllers. cmd/main.go fills them from its flags; the
+// demo sets short intervals.
+type Options struct {
+	// ScimServerImage is the SCIM server image used when an agency's spec names none.
+	ScimServerImage string
+	// Ingress fills what an agency's spec.scimServer.ingress leaves out.
+	Ingress IngressDefaults
+	// NewOrg builds the Okta client from an agency's credentials (required); share one
+	// okta.Factory's NewOrg so that an org's rate limit is respected across agencies.
+	NewOrg okta.NewOrgFunc
+	// ReportHTTP reads the SCIM servers' reports (default: a client with a 5s timeout).
+	ReportHTTP *http.Client
+	// AllowReportAnnotation lets the scim.provisioning.dev/report-url annotation say where a
+	// SCIM server's report is, for SCIM servers running outside the cluster.
+	AllowReportAnnotation bool
+	// ResyncPeriod, when set, overrides every agency's spec.okta.resyncPeriod.
+	ResyncPeriod time.Duration
+	// ReportPollInterval and RetryInterval tune the Okta steps (see OktaSync); zero keeps
+	// their defaults.
+	ReportPollInterval time.Duration
+	RetryInterval      time.Duration
+}
+
+// Setup registers the operator's controllers with mgr: the AgencyProvisioning controller with
+// its Okta steps (refused SCIM writes recorded as Events) and the ScimUserMapping controller.
+func Setup(mgr ctrl.Manager, o Options) error {
+	ap, sum, err := newReconcilers(mgr, o)
+	if err != nil {
+		return err
+	}
+	if err := ap.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the AgencyProvisioning controller: %w", err)
+	}
+	if err := sum.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the ScimUserMapping controller: %w", err)
+	}
+	return nil
+}
+
+// newReconcilers builds the reconcilers Setup registers.
+func newReconcilers(
+	mgr ctrl.Manager,
+	o Options,
+) (*AgencyProvisioningReconciler, *ScimUserMappingReconciler, error) {
+	if o.NewOrg == nil {
+		return nil, nil, errors.New("no Okta client constructor (Options.NewOrg)")
+	}
+	if err := o.Ingress.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("SCIM Ingress defaults: %w", err)
+	}
+	recorder := mgr.GetEventRecorder(EventSource)
+	ap := &AgencyProvisioningReconciler{
+		Client:          mgr.GetClient(),
+		Scheme:          mgr.GetScheme(),
+		Recorder:        recorder,
+		ScimServerImage: o.ScimServerImage,
+		Ingress:         o.Ingress,
+		Okta: &OktaSync{
+			Client: mgr.GetClient(),
+			NewOrg: o.NewOrg,
+			Reports: &RefusalEventReader{
+				Reader:   &HTTPReportReader{HTTP: o.ReportHTTP, AllowAnnotation: o.AllowReportAnnotation},
+				Recorder: recorder,
+			},
+			ResyncPeriod:       o.ResyncPeriod,
+			ReportPollInterval: o.ReportPollInterval,
+			RetryInterval:      o.RetryInterval,
+		},
+	}
+	sum := &ScimUserMappingReconciler{
+		Client:        mgr.GetClient(),
+		Scheme:        mgr.GetScheme(),
+		NewOrg:        o.NewOrg,
+		ResyncPeriod:  o.ResyncPeriod,
+		RetryInterval: o.RetryInterval,
+	}
+	return ap, sum, nil
+}
