@@ -61,7 +61,8 @@ func (o Options) withDefaults() Options {
 
 // Factory builds clients and shares, per org, the rate-limit state and the concurrency bound,
 // so that many AgencyProvisioning objects on one org respect one budget. It caches a client
-// per set of credentials (a service app's access token lives in its client).
+// per set of credentials (a service app's access token lives in its client) and rebuilds one
+// that Okta answered 401, so that a revoked access token is not used again.
 type Factory struct {
 	opts    Options
 	mu      sync.Mutex
@@ -91,7 +92,9 @@ func (f *Factory) New(creds Credentials) (*Client, error) {
 	key := credentialsKey(creds)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if c, ok := f.clients[key]; ok {
+	// A client Okta refused is rebuilt: a service app's cached access token may have been
+	// revoked (the app was deactivated) while its key is still good.
+	if c, ok := f.clients[key]; ok && !c.transport.rejected.Load() {
 		return c, nil
 	}
 	u, _ := ParseOrgURL(creds.OrgURL)
@@ -121,8 +124,9 @@ func credentialsKey(c Credentials) string {
 // Client is the Okta management client for one org and one set of credentials. It implements
 // Org and is safe for concurrent use.
 type Client struct {
-	orgURL string
-	sdk    *sdk.Client
+	orgURL    string
+	sdk       *sdk.Client
+	transport *transport
 }
 
 // New builds a client for creds with its own rate-limit state; use a Factory to share it.
@@ -139,7 +143,7 @@ func newClient(creds Credentials, o Options, gate *orgGate) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	httpClient := &http.Client{Transport: &transport{
+	tr := &transport{
 		next:        o.Transport,
 		gate:        gate,
 		callTimeout: o.CallTimeout,
@@ -148,7 +152,8 @@ func newClient(creds Credentials, o Options, gate *orgGate) (*Client, error) {
 		backoff:     o.RetryBackoff,
 		now:         time.Now,
 		sleep:       sleepContext,
-	}}
+	}
+	httpClient := &http.Client{Transport: tr}
 	orgURL := u.Scheme + "://" + u.Host
 	setters := []sdk.ConfigSetter{
 		sdk.WithOrgUrl(orgURL),
@@ -179,7 +184,7 @@ func newClient(creds Credentials, o Options, gate *orgGate) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidConfig, redact(err.Error(), creds))
 	}
-	return &Client{orgURL: orgURL, sdk: c}, nil
+	return &Client{orgURL: orgURL, sdk: c, transport: tr}, nil
 }
 
 // keySigner parses a PEM RSA key in PKCS#1 or PKCS#8 form into an RS256 signer carrying kid.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,6 +65,9 @@ type transport struct {
 	backoff     time.Duration
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
+	// rejected is set once Okta answered 401: the credentials, or the service app's access
+	// token the SDK caches, are no longer accepted.
+	rejected atomic.Bool
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
@@ -106,6 +110,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, &UnreachableError{Host: req.URL.Host, Cause: describeNetErr(err, t.callTimeout)}
 		}
 		t.observeLimits(resp)
+		if resp.StatusCode == http.StatusUnauthorized {
+			t.rejected.Store(true)
+		}
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			drain(resp)

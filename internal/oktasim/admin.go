@@ -64,6 +64,9 @@ func (s *Sim) adminRoutes(mux *http.ServeMux) {
 		return http.StatusOK, map[string]any{}, nil
 	})
 	h("POST /__sim/service-apps", s.adminServiceApp)
+	h("GET /__sim/api-tokens", func(*http.Request) (int, any, error) { return http.StatusOK, s.APITokens(), nil })
+	h("POST /__sim/api-tokens", s.adminIssueAPIToken)
+	h("POST /__sim/api-tokens/revoke", s.adminRevokeAPIToken)
 }
 
 // SeedResult says what a roster seed created and which people Okta refused.
@@ -580,4 +583,42 @@ func (s *Sim) adminServiceApp(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusCreated, sa, nil
+}
+
+func (s *Sim) adminIssueAPIToken(r *http.Request) (int, any, error) {
+	body := struct {
+		Name string `json:"name"`
+	}{}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	if body.Name == "" {
+		body.Name = "scim-operator"
+	}
+	info, value := s.IssueAPIToken(body.Name)
+	return http.StatusCreated, struct {
+		APITokenInfo
+		Token string `json:"token"`
+	}{info, value}, nil
+}
+
+func (s *Sim) adminRevokeAPIToken(r *http.Request) (int, any, error) {
+	body := struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}{}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	ref := body.ID
+	if ref == "" {
+		ref = body.Token
+	}
+	if ref == "" {
+		return 0, nil, errValidation("api token", "give the token's id or its value")
+	}
+	if err := s.RevokeAPIToken(ref); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{}, nil
 }

@@ -27,6 +27,9 @@ type app struct {
 	provisioning *Provisioning
 	pushMappings map[string]*pushMapping
 	grants       []*scopeGrant
+	// accessTokens are the ids (jti) of the org access tokens issued to a service app, revoked
+	// when the app is deactivated.
+	accessTokens []string
 }
 
 func (a *app) id() string         { return strOf(a.doc["id"]) }
@@ -488,6 +491,9 @@ func (s *Sim) appLifecycle(status string) apiFunc {
 		}
 		a.doc["status"] = status
 		a.doc["lastUpdated"] = s.now().UTC().Format(time.RFC3339)
+		if status != "ACTIVE" {
+			s.revokeAccessTokens(a)
+		}
 		return http.StatusOK, map[string]any{}, nil
 	}
 }

@@ -7,21 +7,23 @@ import (
 )
 
 // authorize checks the Authorization header of a management API call. An SSWS token must be
-// the org's API token; a bearer token must come from the org authorization server
-// (iss and aud are the org URL) and carry the scope, or the .manage scope of a .read one.
+// one of the org's API tokens, not revoked; a bearer token must come from the org
+// authorization server (iss and aud are the org URL), not be revoked, belong to an ACTIVE
+// service app, and carry the scope, or the .manage scope of a .read one.
 func (s *Sim) authorize(w http.ResponseWriter, r *http.Request, scope string) error {
 	h := r.Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
 	switch {
 	case strings.EqualFold(scheme, "SSWS"):
-		if token != "" && token == s.apiToken {
+		if s.validAPIToken(token) {
 			return nil
 		}
 		return errInvalidToken()
 	case strings.EqualFold(scheme, "Bearer"):
 		claims, err := s.orgKeys.verify(token, s.now())
-		if err != nil || strOf(claims["iss"]) != s.URL() || strOf(claims["aud"]) != s.URL() {
+		if err != nil || strOf(claims["iss"]) != s.URL() || strOf(claims["aud"]) != s.URL() ||
+			!s.accessTokenValid(strOf(claims["jti"]), strOf(claims["cid"])) {
 			return errInvalidToken()
 		}
 		granted := scopesOf(claims)

@@ -24,6 +24,7 @@ func (s *Sim) routes() http.Handler {
 	s.directoryRoutes(mux)
 	s.authServerRoutes(mux)
 	s.oauthRoutes(mux)
+	s.apiTokenRoutes(mux)
 	s.adminRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newAPIError(http.StatusNotFound, "E0000007",

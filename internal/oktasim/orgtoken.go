@@ -117,8 +117,9 @@ func (s *Sim) orgTokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
+	jti := "AT." + randomToken(43)
 	at, err := s.orgKeys.sign(
-		jwt.MapClaims{"ver": 1, "jti": "AT." + randomToken(43), "iss": s.URL(), "aud": s.URL(),
+		jwt.MapClaims{"ver": 1, "jti": jti, "iss": s.URL(), "aud": s.URL(),
 			"iat": now.Unix(), "exp": now.Add(orgTokenLifetime).Unix(), "cid": a.clientID(), "scp": scopes,
 			"sub": a.clientID()},
 	)
@@ -126,6 +127,7 @@ func (s *Sim) orgTokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, err)
 		return
 	}
+	a.accessTokens = append(a.accessTokens, jti)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(
 		w,

@@ -23,8 +23,12 @@ type Sim struct {
 
 	url      atomic.Pointer[string]
 	apiToken string
-	orgName  string
-	now      func() time.Time
+	// tokens are the SSWS API tokens not revoked, by id; apiToken is the first of them.
+	tokens map[string]*apiToken
+	// revokedJTIs are the ids of org access tokens invalidated before they expired.
+	revokedJTIs map[string]bool
+	orgName     string
+	now         func() time.Time
 
 	// settle is how long a new app-profile property stays invisible to profile mapping
 	// validation after the schema write, like Okta's eventual consistency.
@@ -53,7 +57,7 @@ type Sim struct {
 // Option configures a Sim.
 type Option func(*Sim)
 
-// WithAPIToken sets the SSWS API token; without it a random token is made.
+// WithAPIToken sets the first SSWS API token; without it a random token is made.
 func WithAPIToken(token string) Option {
 	return func(s *Sim) { s.apiToken = token }
 }
@@ -118,6 +122,8 @@ func New(opts ...Option) (*Sim, error) {
 	if s.apiToken == "" {
 		s.apiToken = "00" + randomToken(40)
 	}
+	s.tokens, s.revokedJTIs = map[string]*apiToken{}, map[string]bool{}
+	s.addAPIToken("default", s.apiToken)
 	s.limits.buckets = map[string]*bucket{}
 	if s.limits.window < time.Second {
 		s.limits.window = time.Second
@@ -198,7 +204,8 @@ func (s *Sim) URL() string {
 
 func (s *Sim) setURL(u string) { s.url.Store(&u) }
 
-// APIToken returns the SSWS API token of the org's super admin.
+// APIToken returns the org's first SSWS API token (a super admin's), also after
+// RevokeAPIToken revoked it.
 func (s *Sim) APIToken() string { return s.apiToken }
 
 // DefaultUserTypeID returns the id of the default user type (the source of the Okta user to
