@@ -409,3 +409,35 @@ func TestCredentialsFromSecret(t *testing.T) {
 		})
 	}
 }
+
+func TestFactory_ReusesAClientUntilOktaRejectsIt(t *testing.T) {
+	var refuse atomic.Bool
+	org := newFakeOrg(t, func(w http.ResponseWriter, _ *http.Request) {
+		if refuse.Load() {
+			oktaError(w, http.StatusUnauthorized, "E0000011", "Invalid token provided")
+			return
+		}
+		writeJSON(w, http.StatusOK, []any{})
+	})
+	f := NewFactory(fastOptions())
+	creds := Credentials{OrgURL: org.srv.URL, APIToken: "test-token"}
+	first, err := f.New(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.CheckCredentials(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := f.New(creds); again != first {
+		t.Fatalf("the factory built a second client for the same accepted credentials")
+	}
+	refuse.Store(true)
+	if err := first.CheckCredentials(t.Context()); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("err = %v, want ErrInvalidCredentials", err)
+	}
+	// A rejected client may hold a revoked service-app access token: the next caller gets a
+	// fresh client, which fetches a new token.
+	if fresh, _ := f.New(creds); fresh == first {
+		t.Fatalf("the factory kept a client that Okta answered 401")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/provisioning-dev/scim-operator/internal/oktasim"
 )
@@ -47,7 +48,11 @@ func simGroup(t *testing.T, sim *oktasim.Sim, name string) string {
 // order the controller makes them.
 func TestClient_AgainstOktaSim(t *testing.T) {
 	sim := startSim(t)
-	c, err := New(Credentials{OrgURL: sim.URL(), APIToken: sim.APIToken()}, fastOptions())
+	// Nothing here is about timing: a loaded CI machine can stall one answer for seconds, and a
+	// create (POST) that times out is not retried, so each attempt gets a generous timeout.
+	opts := fastOptions()
+	opts.CallTimeout = 30 * time.Second
+	c, err := New(Credentials{OrgURL: sim.URL(), APIToken: sim.APIToken()}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
