@@ -22,21 +22,52 @@ type Option func(*config)
 
 type config struct {
 	schemas []string
+	// sorted is true while schemas is in matching order (longest first).
+	sorted bool
 }
 
 // WithSchemas adds schema URNs that qualified paths are matched against, longest first.
 func WithSchemas(urns ...string) Option {
 	return func(c *config) {
+		if len(urns) == 0 {
+			return
+		}
+		// schemas is always clipped, so this append copies and never writes to a shared list.
 		c.schemas = append(c.schemas, urns...)
+		c.sorted = false
 	}
 }
 
+// Prepared returns one Option that does what opts do, with the schema list merged and sorted
+// once here instead of on every Parse. Servers that parse with the same options on every
+// request prepare them at start.
+func Prepared(opts ...Option) Option {
+	schemas := slices.Clip(newConfig(opts).schemas)
+	return func(c *config) {
+		c.schemas = schemas
+		c.sorted = true
+	}
+}
+
+// defaultSchemas is DefaultSchemas in matching order.
+var defaultSchemas = sortSchemas(slices.Clone(DefaultSchemas))
+
+func sortSchemas(urns []string) []string {
+	slices.SortStableFunc(urns, func(a, b string) int { return len(b) - len(a) })
+	return urns
+}
+
+// newConfig applies opts to the defaults. The schema list it returns may be shared: it is
+// never written to.
 func newConfig(opts []Option) *config {
-	c := &config{schemas: append([]string(nil), DefaultSchemas...)}
+	c := &config{schemas: slices.Clip(defaultSchemas), sorted: true}
 	for _, o := range opts {
 		o(c)
 	}
-	slices.SortStableFunc(c.schemas, func(a, b string) int { return len(b) - len(a) })
+	if !c.sorted {
+		c.schemas = slices.Clip(sortSchemas(c.schemas))
+		c.sorted = true
+	}
 	return c
 }
 

@@ -86,7 +86,7 @@ func New(cfg *scimconfig.Config, store directory.Store, authn Authenticator, opt
 		store:    store,
 		authn:    authn,
 		logger:   slog.Default(),
-		opts:     []filter.Option{filter.WithSchemas(cfg.ExtensionSchema)},
+		opts:     []filter.Option{filter.Prepared(filter.WithSchemas(cfg.ExtensionSchema))},
 	}
 	for _, opt := range opts {
 		opt(s)
