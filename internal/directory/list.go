@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -35,7 +36,12 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 	}
 	var seqs []int64
 	if count > 0 {
-		query, qargs, err := s.userPageQuery(ctx, q, where, args, order, start, count)
+		// A page's users come with their groups in the same query: a lookup is one statement.
+		sel := selectUser
+		if q.WithMembers {
+			sel = s.selectUserGroups
+		}
+		query, qargs, err := s.userPageQuery(ctx, q, sel, where, args, order, start, count)
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +49,7 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
-		if seqs, err = collectUsers(rows, page); err != nil {
+		if seqs, err = collectUsers(rows, page, q.WithMembers); err != nil {
 			return nil, err
 		}
 	}
@@ -51,12 +57,34 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 	if err != nil {
 		return nil, err
 	}
-	if q.WithMembers && len(page.Resources) > 0 {
-		if err := s.attachGroups(ctx, page.Resources); err != nil {
-			return nil, err
-		}
-	}
 	return page, nil
+}
+
+// userGroupsColumn is the SQL of a column holding a user's groups as a JSON array of
+// [id, displayName] pairs, in the order userGroups reads them, for the dialect.
+func userGroupsColumn(d *dialect) string {
+	const from = ` FROM group_members m JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = u.id)`
+	if d.dollar {
+		return `(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name)
+			ORDER BY g.display_name_ci, g.seq), '[]')::text` + from
+	}
+	return `(SELECT json_group_array(json_array(g.id, g.display_name) ORDER BY g.display_name_ci, g.seq)` + from
+}
+
+// decodeGroupRefs reads a userGroupsColumn value.
+func decodeGroupRefs(v string) ([]GroupRef, error) {
+	if v == "" || v == "[]" {
+		return nil, nil
+	}
+	var pairs [][2]string
+	if err := json.Unmarshal([]byte(v), &pairs); err != nil {
+		return nil, fmt.Errorf("decode user's groups: %w", err)
+	}
+	out := make([]GroupRef, len(pairs))
+	for i, p := range pairs {
+		out[i] = GroupRef{ID: p[0], DisplayName: p[1]}
+	}
+	return out, nil
 }
 
 // userPageQuery builds the SELECT of one page. An unfiltered page in creation order seeks to
@@ -66,6 +94,7 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 func (s *sqlStore) userPageQuery(
 	ctx context.Context,
 	q Query,
+	sel string,
 	where string,
 	args []any,
 	order string,
@@ -73,17 +102,17 @@ func (s *sqlStore) userPageQuery(
 ) (string, []any, error) {
 	if q.Filter == nil && q.SortBy == "" {
 		if start == 1 {
-			return selectUser + " ORDER BY u.seq LIMIT ?", []any{count}, nil
+			return sel + " ORDER BY u.seq LIMIT ?", []any{count}, nil
 		}
 		dense, err := s.denseUsers(ctx)
 		if err != nil {
 			return "", nil, err
 		}
 		if dense {
-			return selectUser + " WHERE u.seq >= ? ORDER BY u.seq LIMIT ?", []any{start, count}, nil
+			return sel + " WHERE u.seq >= ? ORDER BY u.seq LIMIT ?", []any{start, count}, nil
 		}
 	}
-	query := selectUser + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+	query := sel + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
 	return query, append(append([]any(nil), args...), count, start-1), nil
 }
 
@@ -102,13 +131,24 @@ func (s *sqlStore) denseUsers(ctx context.Context) (bool, error) {
 	return maxSeq.Int64 == n, nil
 }
 
-func collectUsers(rows *sql.Rows, page *Page[User]) ([]int64, error) {
+// collectUsers reads the rows of a page; withGroups when they hold a userGroupsColumn.
+func collectUsers(rows *sql.Rows, page *Page[User], withGroups bool) ([]int64, error) {
 	defer func() { _ = rows.Close() }()
 	var seqs []int64
+	var groups string
+	var extra []any
+	if withGroups {
+		extra = []any{&groups}
+	}
 	for rows.Next() {
-		seq, u, _, err := scanUser(rows)
+		seq, u, _, err := scanUser(rows, extra...)
 		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
+		}
+		if withGroups {
+			if u.Groups, err = decodeGroupRefs(groups); err != nil {
+				return nil, fmt.Errorf("list users: %w", err)
+			}
 		}
 		page.Resources = append(page.Resources, *u)
 		seqs = append(seqs, seq)
@@ -141,43 +181,6 @@ func (s *sqlStore) total(
 		return 0, fmt.Errorf("count %s: %w", counter, err)
 	}
 	return int(n), nil
-}
-
-// attachGroups loads the groups of a page of users in one query.
-func (s *sqlStore) attachGroups(ctx context.Context, users []User) error {
-	if len(users) == 1 {
-		// A lookup's answer: an equality on the index, whatever the planner's statistics.
-		groups, err := s.userGroups(ctx, s.rd, users[0].ID)
-		users[0].Groups = groups
-		return err
-	}
-	ids := make([]string, len(users))
-	index := make(map[string]int, len(users))
-	for i := range users {
-		ids[i] = users[i].ID
-		index[users[i].ID] = i
-	}
-	rows, err := s.rd.QueryContext(ctx, s.q(`SELECT m.member_id, g.id, g.display_name FROM group_members m
-		JOIN groups g ON g.seq = m.group_seq WHERE `+s.d.inList("m.member_id")+` ORDER BY g.display_name_ci, g.seq`),
-		s.d.listArg(ids))
-	if err != nil {
-		return fmt.Errorf("read users' groups: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	for rows.Next() {
-		var member string
-		var g GroupRef
-		if err := rows.Scan(&member, &g.ID, &g.DisplayName); err != nil {
-			return fmt.Errorf("read users' groups: %w", err)
-		}
-		if i, ok := index[member]; ok {
-			users[i].Groups = append(users[i].Groups, g)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read users' groups: %w", err)
-	}
-	return nil
 }
 
 const selectGroup = "SELECT g.seq, g.id, g.display_name, g.external_id, g.created, g.last_modified, g.version" +

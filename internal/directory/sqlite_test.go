@@ -184,7 +184,7 @@ func TestSQLite_FailedCreatesLeaveNoGapsSoPagesSeek(t *testing.T) {
 	if err != nil || !dense {
 		t.Fatalf("dense = %v, %v; want true", dense, err)
 	}
-	query, _, err := st.userPageQuery(t.Context(), Query{}, "", nil, "u.seq", 2, 100)
+	query, _, err := st.userPageQuery(t.Context(), Query{}, selectUser, "", nil, "u.seq", 2, 100)
 	if err != nil || !strings.Contains(query, "u.seq >= ?") || strings.Contains(query, "OFFSET") {
 		t.Fatalf("page 2 query %q (%v) does not seek", query, err)
 	}

@@ -55,6 +55,8 @@ type sqlStore struct {
 
 	writeMu   sync.Mutex // held by write transactions when d.oneWriter
 	rewritten sync.Map   // SQL with ? -> SQL with $n
+	// selectUserGroups is selectUser with the user's groups as one more column.
+	selectUserGroups string
 	// noSeek turns off seeking to a page by seq (benchmarks compare with OFFSET).
 	noSeek bool
 }
@@ -66,6 +68,7 @@ func (s *sqlStore) init() {
 	if s.reader == s.writer {
 		s.rd.stmts = &s.writerStmts
 	}
+	s.selectUserGroups = strings.Replace(selectUser, " FROM users u", ", "+userGroupsColumn(&s.d)+" FROM users u", 1)
 }
 
 // q returns query in the dialect's placeholder style.

@@ -68,14 +68,16 @@ type rowScanner interface {
 }
 
 // scanUser reads a row of selectUser; it returns the stored doc too, to detect no-op writes.
-func scanUser(r rowScanner) (int64, *User, string, error) {
+// extra receives the columns a query selects after selectUser's.
+func scanUser(r rowScanner, extra ...any) (int64, *User, string, error) {
 	var (
 		seq                    int64
 		u                      User
 		active                 int64
 		created, modified, doc string
 	)
-	if err := r.Scan(&seq, &u.ID, &active, &created, &modified, &u.Meta.Version, &doc); err != nil {
+	dest := append([]any{&seq, &u.ID, &active, &created, &modified, &u.Meta.Version, &doc}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return 0, nil, "", err
 	}
 	id := u.ID
@@ -146,12 +148,19 @@ func (s *sqlStore) createUserTx(ctx context.Context, tx *conn, u User) (*User, e
 
 // GetUser implements Store.
 func (s *sqlStore) GetUser(ctx context.Context, id string) (*User, error) {
-	_, u, _, err := s.loadUser(ctx, s.rd, id, false)
-	if err != nil {
-		return nil, err
+	if strings.ContainsRune(id, 0) {
+		return nil, errorf(KindNotFound, "id", "user not found")
 	}
-	if u.Groups, err = s.userGroups(ctx, s.rd, id); err != nil {
-		return nil, err
+	var groups string
+	_, u, _, err := scanUser(s.rd.QueryRowContext(ctx, s.q(s.selectUserGroups+" WHERE u.id = ?"), id), &groups)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errorf(KindNotFound, "id", "user %s not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read user %s: %w", id, err)
+	}
+	if u.Groups, err = decodeGroupRefs(groups); err != nil {
+		return nil, fmt.Errorf("read user %s: %w", id, err)
 	}
 	return u, nil
 }
