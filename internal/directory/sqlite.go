@@ -45,7 +45,7 @@ func openSQLite(ctx context.Context, path string, rules Rules, o options) (Store
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	// One transaction at a time (sqlStore.writeMu); the second connection only prepares
+	// One transaction at a time (sqlStore.batch); the second connection only prepares
 	// statements while the first is in a transaction.
 	writer.SetMaxOpenConns(2)
 	writer.SetMaxIdleConns(2)
@@ -80,6 +80,8 @@ func openSQLite(ctx context.Context, path string, rules Rules, o options) (Store
 		_ = s.Close()
 		return nil, err
 	}
+	// Migrations ran alone; from here on concurrent writes share transactions.
+	s.batch = newBatcher(s)
 	return s, nil
 }
 

@@ -53,8 +53,10 @@ type sqlStore struct {
 	rd, wr                   *conn
 	readerStmts, writerStmts stmtCache
 
-	writeMu   sync.Mutex // held by write transactions when d.oneWriter
-	rewritten sync.Map   // SQL with ? -> SQL with $n
+	writeMu sync.Mutex // held by write transactions when d.oneWriter and batch is nil
+	// batch runs SQLite's writes with group commit once the store has started.
+	batch     *batcher
+	rewritten sync.Map // SQL with ? -> SQL with $n
 	// selectUserGroups is selectUser with the user's groups as one more column.
 	selectUserGroups string
 	// noSeek turns off seeking to a page by seq (benchmarks compare with OFFSET).
@@ -95,12 +97,21 @@ func (s *sqlStore) q(query string) string {
 	return out
 }
 
-// inTx runs fn in a write transaction and commits it.
+// inTx runs fn in a write transaction and commits it. SQLite's writes go through the
+// batcher (group commit); PostgreSQL runs each in its own transaction.
 func (s *sqlStore) inTx(ctx context.Context, fn func(tx *conn) error) error {
+	if s.batch != nil {
+		return s.batch.run(ctx, fn)
+	}
 	if s.d.oneWriter {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}
+	return s.runTx(ctx, fn)
+}
+
+// runTx runs fn in a transaction of its own and commits it.
+func (s *sqlStore) runTx(ctx context.Context, fn func(tx *conn) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -157,6 +168,9 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 // Close implements Store.
 func (s *sqlStore) Close() error {
 	var errs []error
+	if s.batch != nil {
+		s.batch.close()
+	}
 	if s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
 	}
