@@ -89,7 +89,11 @@ func startServer(ctx context.Context, binary, dir, orgURL string) (*process, err
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, binary, "--config", path, "--log-level", "warn")
+	args := []string{"--config", path, "--log-level", "warn"}
+	// SCIM_LOADGEN_SERVER_FLAGS adds flags to the servers' command lines (--pprof, to profile
+	// them while they are measured).
+	args = append(args, strings.Fields(os.Getenv("SCIM_LOADGEN_SERVER_FLAGS"))...)
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", binary, err)
