@@ -34,7 +34,7 @@ func TestHelmInstall_ManagerBecomesAvailableUpgradesAndUninstallLeavesOnlyCRDs(t
 	if err != nil {
 		t.Fatal(err)
 	}
-	expectManagerRunsWithItsRBAC(t, c, k, dep)
+	expectManagerRunsWithItsRBAC(t, c, k, dep, agencyNamespace)
 
 	// An upgrade that changes a value rolls the manager out again.
 	run(t, nil, helm, "upgrade", release, filepath.Join("charts", "scim-operator"), kubeconfig,

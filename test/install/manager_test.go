@@ -59,8 +59,15 @@ func buildManager(t *testing.T) string {
 // rights (impersonated), and checks that it turns an AgencyProvisioning into a SCIM server
 // Deployment that becomes Available in a namespace enforcing the restricted Pod Security
 // Standard. It proves that the flags exist, that the generated RBAC is enough for the workload
-// controller, and that the SCIM server pods are hardened.
-func expectManagerRunsWithItsRBAC(t *testing.T, c *localcluster.Cluster, k *kube, dep *appsv1.Deployment) {
+// controller, and that the SCIM server pods are hardened. It applies the AgencyProvisioning in
+// agencyNS, which it creates (restricted) unless it exists, and deletes at the end.
+func expectManagerRunsWithItsRBAC(
+	t *testing.T,
+	c *localcluster.Cluster,
+	k *kube,
+	dep *appsv1.Deployment,
+	agencyNS string,
+) {
 	t.Helper()
 	manager := buildManager(t)
 	kubeconfig := impersonatingKubeconfig(t, c, dep.Namespace, dep.Spec.Template.Spec.ServiceAccountName)
@@ -90,11 +97,13 @@ func expectManagerRunsWithItsRBAC(t *testing.T, c *localcluster.Cluster, k *kube
 		}
 	}()
 
-	k.createRestrictedNamespace(t, agencyNamespace)
-	createVolume(t, k)
+	if _, err := k.cs.CoreV1().Namespaces().Get(t.Context(), agencyNS, metav1.GetOptions{}); err != nil {
+		k.createRestrictedNamespace(t, agencyNS)
+	}
+	createVolume(t, k, agencyNS)
 	agencies := k.dyn.Resource(schema.GroupVersionResource{
 		Group: "scim.provisioning.dev", Version: "v1alpha1", Resource: "agencyprovisionings",
-	}).Namespace(agencyNamespace)
+	}).Namespace(agencyNS)
 	ap := testAgency()
 	if _, err := agencies.Create(t.Context(), ap, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create AgencyProvisioning: %v", err)
@@ -106,7 +115,7 @@ func expectManagerRunsWithItsRBAC(t *testing.T, c *localcluster.Cluster, k *kube
 			if cmd.ProcessState != nil {
 				return false, fmt.Errorf("the manager exited: %s", cmd.ProcessState)
 			}
-			deps, err := k.cs.AppsV1().Deployments(agencyNamespace).List(ctx, metav1.ListOptions{})
+			deps, err := k.cs.AppsV1().Deployments(agencyNS).List(ctx, metav1.ListOptions{})
 			if err != nil || len(deps.Items) == 0 {
 				return false, nil
 			}
@@ -115,7 +124,7 @@ func expectManagerRunsWithItsRBAC(t *testing.T, c *localcluster.Cluster, k *kube
 		})
 	if err != nil {
 		t.Fatalf("no Available SCIM server Deployment in %s: %v; last seen: %+v",
-			agencyNamespace, err, deploymentStatus(scim))
+			agencyNS, err, deploymentStatus(scim))
 	}
 	if owner := metav1.GetControllerOf(scim); owner == nil || owner.Kind != "AgencyProvisioning" {
 		t.Errorf("SCIM server Deployment %s is not controlled by the AgencyProvisioning: %v", scim.Name, owner)
@@ -124,8 +133,8 @@ func expectManagerRunsWithItsRBAC(t *testing.T, c *localcluster.Cluster, k *kube
 	if err := agencies.Delete(t.Context(), ap.GetName(), metav1.DeleteOptions{}); err != nil {
 		t.Errorf("delete AgencyProvisioning: %v", err)
 	}
-	if err := k.cs.CoreV1().Namespaces().Delete(t.Context(), agencyNamespace, metav1.DeleteOptions{}); err != nil {
-		t.Errorf("delete namespace %s: %v", agencyNamespace, err)
+	if err := k.cs.CoreV1().Namespaces().Delete(t.Context(), agencyNS, metav1.DeleteOptions{}); err != nil {
+		t.Errorf("delete namespace %s: %v", agencyNS, err)
 	}
 }
 
@@ -184,10 +193,10 @@ func impersonatingKubeconfig(t *testing.T, c *localcluster.Cluster, namespace, s
 
 // createVolume offers the SCIM server's SQLite claim a volume to bind, as a cluster's
 // provisioner would.
-func createVolume(t *testing.T, k *kube) {
+func createVolume(t *testing.T, k *kube, agencyNS string) {
 	t.Helper()
 	pv := &corev1.PersistentVolume{
-		ObjectMeta: metav1.ObjectMeta{Name: "install-test-scim-store"},
+		ObjectMeta: metav1.ObjectMeta{Name: agencyNS + "-scim-store"},
 		Spec: corev1.PersistentVolumeSpec{
 			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
 			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
