@@ -34,6 +34,9 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 	if err != nil {
 		return nil, err
 	}
+	if uniqueLookup(q.Filter) {
+		ctx = context.WithoutCancel(ctx)
+	}
 	var seqs []int64
 	if count > 0 {
 		// A page's users come with their groups in the same query: a lookup is one statement.
@@ -58,6 +61,25 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 		return nil, err
 	}
 	return page, nil
+}
+
+// uniqueLookup reports whether e selects at most one user through a unique index (Okta's
+// lookup by userName; by id or externalId). Such a statement runs in microseconds, so it runs
+// without watching for cancellation, which costs database/sql and the SQLite driver a
+// goroutine each per statement.
+func uniqueLookup(e filter.Expr) bool {
+	c, ok := e.(*filter.Compare)
+	if !ok || c.Op != filter.OpEq || c.Path.Sub != "" || c.Value.Kind != filter.KindString {
+		return false
+	}
+	if c.Path.URN != "" && !strings.EqualFold(c.Path.URN, filter.UserSchema) {
+		return false
+	}
+	switch strings.ToLower(c.Path.Name) {
+	case "username", "id", "externalid":
+		return true
+	}
+	return false
 }
 
 // userGroupsColumn is the SQL of a column holding a user's groups as a JSON array of

@@ -151,6 +151,8 @@ func (s *sqlStore) GetUser(ctx context.Context, id string) (*User, error) {
 	if strings.ContainsRune(id, 0) {
 		return nil, errorf(KindNotFound, "id", "user not found")
 	}
+	// One row by primary key: too short to be worth watching for cancellation (see uniqueLookup).
+	ctx = context.WithoutCancel(ctx)
 	var groups string
 	_, u, _, err := scanUser(s.rd.QueryRowContext(ctx, s.q(s.selectUserGroups+" WHERE u.id = ?"), id), &groups)
 	if errors.Is(err, sql.ErrNoRows) {
