@@ -148,6 +148,10 @@ func ParseOrgURL(raw string) (*url.URL, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("must be an absolute URL such as https://example.okta.com (got %q)", raw)
 	}
+	if u.User != nil {
+		// The URL itself is not repeated: its user info may be a password.
+		return nil, errors.New("must not carry a user name or password: give the org's base URL only")
+	}
 	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
 	switch {
 	case u.Scheme == "https":
@@ -155,8 +159,8 @@ func ParseOrgURL(raw string) (*url.URL, error) {
 	default:
 		return nil, fmt.Errorf("must be https, or http on a loopback host (got %q)", raw)
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
-		return nil, fmt.Errorf("must be the org's base URL with no path, query or user info (got %q)", raw)
+	if u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+		return nil, fmt.Errorf("must be the org's base URL with no path, query or fragment (got %q)", raw)
 	}
 	u.Path, u.RawPath, u.ForceQuery = "", "", false
 	return u, nil

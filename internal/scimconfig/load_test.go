@@ -36,6 +36,11 @@ func TestLoad_DefaultsAndRejectsBadKeysByName(t *testing.T) {
 			yaml:    strings.Replace(goodConfig, "okta.com", "okta.com/oauth2/default", 1),
 			wantKey: "oktaOrgURL",
 		},
+		{
+			name:    "org with a password",
+			yaml:    strings.Replace(goodConfig, "https://", "https://admin:S3cretPw@", 1),
+			wantKey: "oktaOrgURL",
+		},
 		{name: "unknown sync mode", yaml: goodConfig + "syncMode: Everything\n", wantKey: "syncMode"},
 		{
 			name:    "bad database scheme",
@@ -67,6 +72,9 @@ func TestLoad_DefaultsAndRejectsBadKeysByName(t *testing.T) {
 			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.wantKey) ||
 				strings.Contains(err.Error(), "\n") {
 				t.Errorf("error = %v, want one line naming %s", err, tt.wantKey)
+			}
+			if strings.Contains(err.Error(), "S3cretPw") {
+				t.Errorf("error = %v, repeats a password", err)
 			}
 		})
 	}
