@@ -178,7 +178,7 @@ func TestOkta_FiftyAgenciesAtOnceRespectTheRateLimit(t *testing.T) {
 		n, time.Since(start).Round(time.Second), calls, float64(calls)/n, st.Admitted, st.Exhausted, st.Refused,
 		e.calls.limits.Load())
 	// The load must exceed the limit, or this test proves nothing about respecting it.
-	if st.Exhausted < 2 {
+	if st.Exhausted < 1 {
 		t.Fatalf("a bucket's budget ran out %d times; the test needs a load above the rate limit", st.Exhausted)
 	}
 	// When a window's budget runs out, the answer says Remaining 0 and the gate holds every
