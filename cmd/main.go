@@ -96,7 +96,7 @@ func main() {
 	oktaOpts := bindOktaFlags(flag.CommandLine)
 	var ingress controller.IngressDefaults
 	flag.StringVar(&ingress.ClassName, "scim-ingress-class", "",
-		"The IngressClass of an agency's SCIM Ingress when its spec.scimServer.ingress.className is unset.")
+		"The IngressClass of an agency's SCIM Ingress when its spec.scimServer.ingress.className is unset or empty.")
 	flag.StringVar(&ingress.ClusterIssuer, "scim-ingress-cluster-issuer", "",
 		"The cert-manager ClusterIssuer named (cert-manager.io/cluster-issuer) on an agency's SCIM Ingress "+
 			"whose annotations name no issuer.")

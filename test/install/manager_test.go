@@ -21,8 +21,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/test/localcluster"
 )
 
@@ -130,11 +132,40 @@ func expectManagerRunsWithItsRBAC(
 		t.Errorf("SCIM server Deployment %s is not controlled by the AgencyProvisioning: %v", scim.Name, owner)
 	}
 
+	expectOktaStepRan(t, agencies, ap.GetName())
+
 	if err := agencies.Delete(t.Context(), ap.GetName(), metav1.DeleteOptions{}); err != nil {
 		t.Errorf("delete AgencyProvisioning: %v", err)
 	}
 	if err := k.cs.CoreV1().Namespaces().Delete(t.Context(), agencyNS, metav1.DeleteOptions{}); err != nil {
 		t.Errorf("delete namespace %s: %v", agencyNS, err)
+	}
+}
+
+// expectOktaStepRan checks that the manager runs the Okta side too: the test agency names a
+// credentials Secret that does not exist, which only the Okta step reports.
+func expectOktaStepRan(t *testing.T, agencies dynamic.ResourceInterface, name string) {
+	t.Helper()
+	var conditions []any
+	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, pollTimeout, true,
+		func(ctx context.Context) (bool, error) {
+			ap, err := agencies.Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			conditions, _, _ = unstructured.NestedSlice(ap.Object, "status", "conditions")
+			for _, c := range conditions {
+				c, _ := c.(map[string]any)
+				if c["type"] == scimv1alpha1.ConditionOktaAuthenticated && c["status"] == string(metav1.ConditionFalse) &&
+					c["reason"] == scimv1alpha1.ReasonCredentialsSecretMissing {
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+	if err != nil {
+		t.Errorf("the manager did not report the missing Okta credentials Secret (OktaAuthenticated=False, "+
+			"CredentialsSecretMissing): %v; conditions: %v", err, conditions)
 	}
 }
 
