@@ -156,7 +156,8 @@ func expectOktaStepRan(t *testing.T, agencies dynamic.ResourceInterface, name st
 			conditions, _, _ = unstructured.NestedSlice(ap.Object, "status", "conditions")
 			for _, c := range conditions {
 				c, _ := c.(map[string]any)
-				if c["type"] == scimv1alpha1.ConditionOktaAuthenticated && c["status"] == string(metav1.ConditionFalse) &&
+				if c["type"] == scimv1alpha1.ConditionOktaAuthenticated &&
+					c["status"] == string(metav1.ConditionFalse) &&
 					c["reason"] == scimv1alpha1.ReasonCredentialsSecretMissing {
 					return true, nil
 				}
