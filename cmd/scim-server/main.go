@@ -11,10 +11,30 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// Garbage collector settings unless GOGC or GOMEMLIMIT say otherwise. The live heap of a
+// server under load is small (tens of MiB), so collecting at 4x it instead of 2x halves the
+// collector's share of the CPU, and the soft limit keeps the heap, and so the pod's RSS, well
+// under its 150 MiB budget when the live heap grows.
+const (
+	gcPercent   = 400
+	memoryLimit = 96 << 20
+)
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
+}
+
 func main() {
+	tuneGC()
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
