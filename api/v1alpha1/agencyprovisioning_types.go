@@ -145,6 +145,7 @@ type OktaSpec struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && (url(self).getScheme() == 'https' || (url(self).getScheme() == 'http' && url(self).getHostname() in ['127.0.0.1', 'localhost', '::1']))",message="spec.okta.orgURL must be an https URL such as https://examplepd.okta.com (http only for a loopback host)"
 	// +kubebuilder:validation:XValidation:rule="!isURL(self) || (url(self).getEscapedPath() in ['', '/'] && url(self).getQuery().size() == 0)",message="spec.okta.orgURL must have no path or query: give the org itself, such as https://examplepd.okta.com"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/?#]+://[^/?#]*@')",message="spec.okta.orgURL must not carry a user name or password: give the org itself, such as https://examplepd.okta.com"
 	OrgURL string `json:"orgURL"`
 
 	// credentialsSecretRef names the Secret, in this namespace, that holds the operator's
