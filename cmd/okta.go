@@ -15,6 +15,7 @@ type oktaFlags struct {
 	maxRateLimitWait time.Duration
 	maxConcurrent    int
 	resyncPeriod     time.Duration
+	reportPoll       time.Duration
 	reportAnnotation bool
 }
 
@@ -26,6 +27,9 @@ func bindOktaFlags(fs *flag.FlagSet) *oktaFlags {
 	fs.IntVar(&f.maxConcurrent, "okta-max-concurrent", 8, "Okta API requests in flight per org, at most.")
 	fs.DurationVar(&f.resyncPeriod, "okta-resync-period", 0,
 		"Overrides every AgencyProvisioning's spec.okta.resyncPeriod when set (for demos).")
+	fs.DurationVar(&f.reportPoll, "scim-report-poll-interval", controller.DefaultReportPollInterval,
+		"How often a SCIM server's report (token rejections, counts) is read between full Okta syncs. "+
+			"A read makes no Okta call.")
 	fs.BoolVar(&f.reportAnnotation, "scim-report-url-annotation", false,
 		"Read a SCIM server's report from the URL in the scim.provisioning.dev/report-url annotation, for SCIM "+
 			"servers running outside the cluster (tests, the demo). Off in clusters.")
@@ -48,4 +52,5 @@ func (f *oktaFlags) controllerOptions(o *controller.Options, factory *okta.Facto
 	o.ReportHTTP = &http.Client{Timeout: 5 * time.Second}
 	o.AllowReportAnnotation = f.reportAnnotation
 	o.ResyncPeriod = f.resyncPeriod
+	o.ReportPollInterval = f.reportPoll
 }
