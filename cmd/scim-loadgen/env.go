@@ -216,3 +216,38 @@ func loadAverage() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// cpuPressure returns the kernel's cumulative time, in microseconds, during which some task
+// was ready to run but waited for a CPU (/proc/pressure/cpu); ok is false without PSI.
+func cpuPressure() (total int64, ok bool) {
+	b, err := os.ReadFile("/proc/pressure/cpu")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "some ") {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			if v, found := strings.CutPrefix(f, "total="); found {
+				n, err := strconv.ParseInt(v, 10, 64)
+				return n, err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
+// pressureShare measures the share of wall time during fn in which some task waited for a
+// CPU; -1 when the kernel does not report it.
+func pressureShare(fn func()) float64 {
+	before, ok1 := cpuPressure()
+	start := time.Now()
+	fn()
+	elapsed := time.Since(start)
+	after, ok2 := cpuPressure()
+	if !ok1 || !ok2 || elapsed <= 0 {
+		return -1
+	}
+	return float64(after-before) / float64(elapsed.Microseconds())
+}

@@ -82,6 +82,10 @@ func (r *results) markdown() string {
 	w("  other load on the machine falls on both alike.")
 	w("- The load generator, the server and its database share the machine's CPUs. Load average")
 	w("  (1/5/15 min) before the run: %s; after: %s.", r.loadBefore, r.loadAfter)
+	if r.halfPressure >= 0 {
+		w("- CPU pressure during the open-loop phase (Linux PSI \"some\": share of the time in which a")
+		w("  ready task, ours or another's, waited for a CPU): %.0f%%.", r.halfPressure*100)
+	}
 	w("")
 	w("## Targets")
 	w("")

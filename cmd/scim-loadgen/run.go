@@ -34,14 +34,17 @@ type results struct {
 	bare        stats
 	lookupHalf  stats // open loop at half the rate of a burst just before each slice
 	halfPlanned float64
-	mix         map[string]stats
-	mixAll      stats
-	paging      time.Duration
-	pages       int
-	onePass     time.Duration
-	peakRSS     int64
-	loadBefore  string
-	loadAfter   string
+	// halfPressure is the share of the open-loop phase in which some task on the machine
+	// waited for a CPU (Linux PSI), -1 when unknown.
+	halfPressure float64
+	mix          map[string]stats
+	mixAll       stats
+	paging       time.Duration
+	pages        int
+	onePass      time.Duration
+	peakRSS      int64
+	loadBefore   string
+	loadAfter    string
 }
 
 func userName(n int) string { return fmt.Sprintf("officer%07d@agency.example", n) }
@@ -195,11 +198,20 @@ func run(ctx context.Context, o options) (*results, error) {
 	// Capacity drifts when the machine is shared: each open-loop slice runs at half the rate a
 	// closed-loop burst measured just before it.
 	var halves []stats
+	var pressure float64
 	for range o.slices {
 		burst := c.closedLoop(ctx, o.concurrency, slice/2, 0, large.lookup(o.users))
 		res.halfPlanned += burst.rate() / 2 / float64(o.slices)
-		halves = append(halves, c.openLoop(ctx, burst.rate()/2, slice, large.lookup(o.users)))
+		p := pressureShare(func() {
+			halves = append(halves, c.openLoop(ctx, burst.rate()/2, slice, large.lookup(o.users)))
+		})
+		if p < 0 || pressure < 0 {
+			pressure = -1
+		} else {
+			pressure += p / float64(o.slices)
+		}
 	}
+	res.halfPressure = pressure
 	res.lookupHalf = merge(halves...)
 	logf("lookup at half the maximum rate: %s", res.lookupHalf)
 	res.mixAll = runMix(ctx, c, large.base, o, res.mix)
