@@ -84,7 +84,8 @@ func up(dir, binDir string, timeout time.Duration, quiet bool) error {
 		return err
 	}
 	if !quiet {
-		fmt.Fprintf(os.Stderr, "localcluster: ready in %s; logs in %s/logs; stop it with: go run ./test/localcluster/cmd/localcluster down --dir %s (or make local-cluster-down)\n",
+		fmt.Fprintf(os.Stderr, "localcluster: ready in %s; logs in %s/logs; stop it with: "+
+			"go run ./test/localcluster/cmd/localcluster down --dir %s (or make local-cluster-down)\n",
 			time.Since(began).Round(100*time.Millisecond), c.Dir(), dir)
 	}
 	fmt.Println(c.Kubeconfig())
