@@ -299,20 +299,30 @@ func (s *Sim) assignUserAPI(r *http.Request) (int, any, error) {
 	return http.StatusOK, s.renderAppUser(a, u, au), nil
 }
 
-func (s *Sim) getAppUser(r *http.Request) (int, any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// lookupAppUser finds the app, the user and the user's live assignment to the app named in
+// the request path, or returns the 404 for whichever is missing; callers hold s.mu.
+func (s *Sim) lookupAppUser(r *http.Request) (*app, *user, *appUser, error) {
 	a, err := s.lookupApp(r.PathValue("appId"))
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, nil, err
 	}
 	u, err := s.lookupUser(r.PathValue("userId"))
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, nil, err
 	}
 	au, ok := a.userAssign[u.ID]
 	if !ok || !au.assigned() {
-		return 0, nil, errNotFound(u.ID, "AppUser")
+		return nil, nil, nil, errNotFound(u.ID, "AppUser")
+	}
+	return a, u, au, nil
+}
+
+func (s *Sim) getAppUser(r *http.Request) (int, any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, u, au, err := s.lookupAppUser(r)
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, s.renderAppUser(a, u, au), nil
 }
@@ -320,17 +330,9 @@ func (s *Sim) getAppUser(r *http.Request) (int, any, error) {
 func (s *Sim) deleteAppUser(r *http.Request) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, err := s.lookupApp(r.PathValue("appId"))
+	a, u, au, err := s.lookupAppUser(r)
 	if err != nil {
 		return 0, nil, err
-	}
-	u, err := s.lookupUser(r.PathValue("userId"))
-	if err != nil {
-		return 0, nil, err
-	}
-	au, ok := a.userAssign[u.ID]
-	if !ok || !au.assigned() {
-		return 0, nil, errNotFound(u.ID, "AppUser")
 	}
 	if !au.Direct {
 		return 0, nil, errValidation("app user",
