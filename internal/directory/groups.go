@@ -107,30 +107,30 @@ func (s *sqlStore) ReplaceGroup(ctx context.Context, id string, g Group, opts ..
 		{Kind: OpSetExternalID, Value: g.ExternalID},
 		{Kind: OpReplaceMembers, Members: memberIDs(g.Members)},
 	}
-	var out *Group
-	err := s.inTx(ctx, func(tx *conn) error {
-		seq, err := s.patchGroupTx(ctx, tx, id, ops, opts)
-		if err != nil {
-			return err
-		}
-		out, err = s.groupInTx(ctx, tx, seq, true)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return s.patchAndReadGroup(ctx, id, ops, opts, true)
 }
 
 // PatchGroup implements Store.
 func (s *sqlStore) PatchGroup(ctx context.Context, id string, ops []GroupOp, opts ...WriteOption) (*Group, error) {
+	return s.patchAndReadGroup(ctx, id, ops, opts, false)
+}
+
+// patchAndReadGroup applies ops to a group and reads it back in the same transaction; the
+// members are read back only when withMembers is set.
+func (s *sqlStore) patchAndReadGroup(
+	ctx context.Context,
+	id string,
+	ops []GroupOp,
+	opts []WriteOption,
+	withMembers bool,
+) (*Group, error) {
 	var out *Group
 	err := s.inTx(ctx, func(tx *conn) error {
 		seq, err := s.patchGroupTx(ctx, tx, id, ops, opts)
 		if err != nil {
 			return err
 		}
-		out, err = s.groupInTx(ctx, tx, seq, false)
+		out, err = s.groupInTx(ctx, tx, seq, withMembers)
 		return err
 	})
 	if err != nil {
