@@ -52,13 +52,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
-	q := r.URL.Query()
-	attrs, err := s.attrList(splitList(q.Get("attributes")))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	excluded, err := s.attrList(splitList(q.Get("excludedAttributes")))
+	attrs, excluded, err := s.attrSelection(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -68,9 +62,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
 		writeError(w, err)
 		return
 	}
-	if notModified(r, g.Meta.ETag()) {
-		w.Header().Set("ETag", g.Meta.ETag())
-		w.WriteHeader(http.StatusNotModified)
+	if answerNotModified(w, r, g.Meta.ETag()) {
 		return
 	}
 	s.writeGroup(w, r, http.StatusOK, g)
@@ -139,13 +131,7 @@ func (s *Server) groupFromRequest(r *http.Request) (directory.Group, error) {
 
 func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *directory.Group) {
 	base := s.baseURL(r)
-	q := r.URL.Query()
-	attrs, err := s.attrList(splitList(q.Get("attributes")))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	excluded, err := s.attrList(splitList(q.Get("excludedAttributes")))
+	attrs, excluded, err := s.attrSelection(r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -113,10 +113,7 @@ func (s *Server) listParamsFromQuery(r *http.Request) (listParams, error) {
 	if p.sortOrder, err = sortOrder(q.Get("sortOrder")); err != nil {
 		return p, err
 	}
-	if p.attrs, err = s.attrList(splitList(q.Get("attributes"))); err != nil {
-		return p, err
-	}
-	if p.excluded, err = s.attrList(splitList(q.Get("excludedAttributes"))); err != nil {
+	if p.attrs, p.excluded, err = s.attrSelection(r); err != nil {
 		return p, err
 	}
 	p.clamp()
@@ -172,6 +169,18 @@ func splitList(v string) []string {
 	return out
 }
 
+// attrSelection parses the attributes and excludedAttributes query parameters.
+func (s *Server) attrSelection(r *http.Request) (attrs, excluded []filter.AttrPath, err error) {
+	q := r.URL.Query()
+	if attrs, err = s.attrList(splitList(q.Get("attributes"))); err != nil {
+		return nil, nil, err
+	}
+	if excluded, err = s.attrList(splitList(q.Get("excludedAttributes"))); err != nil {
+		return nil, nil, err
+	}
+	return attrs, excluded, nil
+}
+
 func (s *Server) attrList(names []string) ([]filter.AttrPath, error) {
 	out := make([]filter.AttrPath, 0, len(names))
 	for _, n := range names {
@@ -217,6 +226,17 @@ func ifMatch(r *http.Request) []directory.WriteOption {
 		v = -1
 	}
 	return []directory.WriteOption{directory.IfVersion(v)}
+}
+
+// answerNotModified answers 304 with the ETag and reports true when If-None-Match matches
+// etag; otherwise it writes nothing.
+func answerNotModified(w http.ResponseWriter, r *http.Request, etag string) bool {
+	if !notModified(r, etag) {
+		return false
+	}
+	w.Header().Set("ETag", etag)
+	w.WriteHeader(http.StatusNotModified)
+	return true
 }
 
 // notModified reports whether If-None-Match matches etag.

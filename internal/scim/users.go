@@ -57,9 +57,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, id string) {
 		writeError(w, err)
 		return
 	}
-	if notModified(r, u.Meta.ETag()) {
-		w.Header().Set("ETag", u.Meta.ETag())
-		w.WriteHeader(http.StatusNotModified)
+	if answerNotModified(w, r, u.Meta.ETag()) {
 		return
 	}
 	s.writeUser(w, r, http.StatusOK, u)
@@ -141,13 +139,7 @@ func (s *Server) userFromRequest(r *http.Request) (directory.User, error) {
 // writeUser answers with one user, its ETag and, for 201, its Location.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u *directory.User) {
 	base := s.baseURL(r)
-	q := r.URL.Query()
-	attrs, err := s.attrList(splitList(q.Get("attributes")))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	excluded, err := s.attrList(splitList(q.Get("excludedAttributes")))
+	attrs, excluded, err := s.attrSelection(r)
 	if err != nil {
 		writeError(w, err)
 		return
