@@ -108,23 +108,26 @@ func (s *Sim) listSecrets(r *http.Request) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
-func (s *Sim) findSecret(a *app, id string) (*clientSecret, error) {
+// lookupSecret finds the app and the client secret named in the request path, or returns
+// the 404 for whichever is missing; callers hold s.mu.
+func (s *Sim) lookupSecret(r *http.Request) (*app, *clientSecret, error) {
+	a, err := s.secretApp(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := r.PathValue("secretId")
 	for _, sec := range a.secrets {
 		if sec.ID == id {
-			return sec, nil
+			return a, sec, nil
 		}
 	}
-	return nil, errNotFound(id, "ClientSecret")
+	return nil, nil, errNotFound(id, "ClientSecret")
 }
 
 func (s *Sim) getSecret(r *http.Request) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, err := s.secretApp(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	sec, err := s.findSecret(a, r.PathValue("secretId"))
+	_, sec, err := s.lookupSecret(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -166,11 +169,7 @@ func (s *Sim) createSecret(r *http.Request) (int, any, error) {
 func (s *Sim) deleteSecret(r *http.Request) (int, any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, err := s.secretApp(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	sec, err := s.findSecret(a, r.PathValue("secretId"))
+	a, sec, err := s.lookupSecret(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -198,11 +197,7 @@ func (s *Sim) secretLifecycle(status string) apiFunc {
 	return func(r *http.Request) (int, any, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		a, err := s.secretApp(r)
-		if err != nil {
-			return 0, nil, err
-		}
-		sec, err := s.findSecret(a, r.PathValue("secretId"))
+		a, sec, err := s.lookupSecret(r)
 		if err != nil {
 			return 0, nil, err
 		}
