@@ -85,11 +85,7 @@ func (s *Sim) groupsInOrder() []*group {
 }
 
 func (s *Sim) listGroups(w http.ResponseWriter, r *http.Request) error {
-	expr := r.URL.Query().Get("filter")
-	if expr == "" {
-		expr = r.URL.Query().Get("search")
-	}
-	f, err := parseFilter(expr)
+	f, err := filterParam(r)
 	if err != nil {
 		return err
 	}

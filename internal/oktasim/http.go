@@ -178,6 +178,15 @@ func (s *Sim) listHandler(scope string, h func(w http.ResponseWriter, r *http.Re
 	})
 }
 
+// filterParam parses the filter query parameter, or search when filter is absent.
+func filterParam(r *http.Request) (map[string]string, error) {
+	expr := r.URL.Query().Get("filter")
+	if expr == "" {
+		expr = r.URL.Query().Get("search")
+	}
+	return parseFilter(expr)
+}
+
 // parseFilter reads Okta's simple filter expressions: clauses `attr eq "value"` joined by
 // `and`. Other operators are refused with E0000031-style validation errors.
 func parseFilter(expr string) (map[string]string, error) {

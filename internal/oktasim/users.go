@@ -90,11 +90,7 @@ func (s *Sim) usersInOrder() []*user {
 
 // listUsers serves GET /api/v1/users with q, filter and search (eq clauses only).
 func (s *Sim) listUsers(w http.ResponseWriter, r *http.Request) error {
-	expr := r.URL.Query().Get("filter")
-	if expr == "" {
-		expr = r.URL.Query().Get("search")
-	}
-	f, err := parseFilter(expr)
+	f, err := filterParam(r)
 	if err != nil {
 		return err
 	}
