@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/provisioning-dev/scim-operator/internal/directory"
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
@@ -112,5 +115,16 @@ func BenchmarkCreateUser(b *testing.B) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 		i++
+	}
+}
+
+func BenchmarkMonitorObserve(b *testing.B) {
+	m, err := NewMonitor(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.observe("Users", http.MethodGet, http.StatusOK, time.Millisecond)
 	}
 }

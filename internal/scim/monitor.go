@@ -23,6 +23,9 @@ type Monitor struct {
 	latency     *prometheus.HistogramVec
 	rejections  *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
+	// observers caches the request counter and latency histogram of each label combination,
+	// so a request skips the label hashing of WithLabelValues.
+	observers sync.Map // observerKey -> *observers
 
 	now        func() time.Time
 	mu         sync.Mutex
@@ -59,11 +62,32 @@ func NewMonitor(reg prometheus.Registerer) (*Monitor, error) {
 	return m, nil
 }
 
+// observerKey is one combination of request labels. resource comes from a fixed set and
+// status from the codes the server writes, so the cache stays small.
+type observerKey struct {
+	resource, method string
+	status           int
+}
+
+// observers are the metrics one label combination feeds.
+type observers struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
 func (m *Monitor) observe(resource, method string, status int, d time.Duration) {
-	method = methodLabel(method)
-	m.requests.WithLabelValues(resource, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(resource, method).Observe(d.Seconds())
-	if status >= 500 {
+	key := observerKey{resource: resource, method: methodLabel(method), status: status}
+	o, ok := m.observers.Load(key)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(key, &observers{
+			requests: m.requests.WithLabelValues(key.resource, key.method, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(key.resource, key.method),
+		})
+	}
+	obs := o.(*observers)
+	obs.requests.Inc()
+	obs.latency.Observe(d.Seconds())
+	if status >= http.StatusInternalServerError {
 		m.storeErrors.WithLabelValues(resource).Inc()
 	}
 }
