@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -113,7 +114,7 @@ func (s *Server) listParamsFromQuery(r *http.Request) (listParams, error) {
 	if p.sortOrder, err = sortOrder(q.Get("sortOrder")); err != nil {
 		return p, err
 	}
-	if p.attrs, p.excluded, err = s.attrSelection(r); err != nil {
+	if p.attrs, p.excluded, err = s.attrSelection(q); err != nil {
 		return p, err
 	}
 	p.clamp()
@@ -170,8 +171,7 @@ func splitList(v string) []string {
 }
 
 // attrSelection parses the attributes and excludedAttributes query parameters.
-func (s *Server) attrSelection(r *http.Request) (attrs, excluded []filter.AttrPath, err error) {
-	q := r.URL.Query()
+func (s *Server) attrSelection(q url.Values) (attrs, excluded []filter.AttrPath, err error) {
 	if attrs, err = s.attrList(splitList(q.Get("attributes"))); err != nil {
 		return nil, nil, err
 	}
