@@ -267,6 +267,9 @@ func TestErrors_AreSCIMBodiesWithTheRightStatus(t *testing.T) {
 					if ct := r.header.Get("Content-Type"); ct != ContentType {
 						t.Errorf("Content-Type %q, want %q", ct, ContentType)
 					}
+					if tt.status == http.StatusMethodNotAllowed && r.header.Get("Allow") != "GET, POST" {
+						t.Errorf("Allow %q, want the allowed methods in order: GET, POST", r.header.Get("Allow"))
+					}
 					m := r.json(t)
 					if m["status"] != fmt.Sprint(tt.status) || m["schemas"].([]any)[0] != errorSchema {
 						t.Errorf("not a SCIM error body: %s", r.body)

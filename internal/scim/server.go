@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/provisioning-dev/scim-operator/internal/auth"
@@ -217,11 +219,7 @@ func (s *Server) onlyMethods(w http.ResponseWriter, r *http.Request, handlers ma
 		h(w, r)
 		return
 	}
-	allowed := make([]string, 0, len(handlers))
-	for m := range handlers {
-		allowed = append(allowed, m)
-	}
-	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	w.Header().Set("Allow", strings.Join(slices.Sorted(maps.Keys(handlers)), ", "))
 	writeError(w, newError(http.StatusMethodNotAllowed, "", "method %s is not allowed here", r.Method))
 }
 
