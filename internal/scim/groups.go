@@ -85,12 +85,7 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, id string)
 // patchGroup applies membership and rename operations in the store and answers 204, as Okta
 // expects; the members are not read back.
 func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, id string) {
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	ops, err := parsePatch(body, s.opts)
+	ops, err := s.patchFromRequest(r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -22,6 +22,15 @@ type patchOp struct {
 	hasVal  bool
 }
 
+// patchFromRequest reads a PATCH request's body and parses its operations.
+func (s *Server) patchFromRequest(r *http.Request) ([]patchOp, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return parsePatch(body, s.opts)
+}
+
 // parsePatch reads a PatchOp body. Keys are matched case-insensitively.
 func parsePatch(body []byte, opts []filter.Option) ([]patchOp, error) {
 	var raw map[string]any

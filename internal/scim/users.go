@@ -78,12 +78,7 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, id string) 
 }
 
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) {
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	ops, err := parsePatch(body, s.opts)
+	ops, err := s.patchFromRequest(r)
 	if err != nil {
 		writeError(w, err)
 		return
