@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 )
@@ -91,12 +90,7 @@ func (s *Sim) renderApp(a *app) map[string]any {
 }
 
 func (s *Sim) appsInOrder() []*app {
-	out := make([]*app, 0, len(s.apps))
-	for _, a := range s.apps {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(x, y *app) int { return int(x.order - y.order) })
-	return out
+	return valuesBy(s.apps, func(a *app) int64 { return a.order })
 }
 
 // listApps serves GET /api/v1/apps with q (label or name prefix) and filter

@@ -314,12 +314,7 @@ func (s *Sim) createScope(r *http.Request) (int, any, error) {
 }
 
 func (srv *authServer) policiesInOrder() []*policy {
-	out := make([]*policy, 0, len(srv.policies))
-	for _, p := range srv.policies {
-		out = append(out, p)
-	}
-	slices.SortFunc(out, func(x, y *policy) int { return int(x.priority() - y.priority()) })
-	return out
+	return valuesBy(srv.policies, func(p *policy) int64 { return p.priority() })
 }
 
 func (s *Sim) lookupPolicy(r *http.Request) (*authServer, *policy, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 )
 
@@ -27,12 +26,7 @@ type pushMapping struct {
 }
 
 func (a *app) pushMappingsInOrder() []*pushMapping {
-	out := make([]*pushMapping, 0, len(a.pushMappings))
-	for _, pm := range a.pushMappings {
-		out = append(out, pm)
-	}
-	slices.SortFunc(out, func(x, y *pushMapping) int { return int(x.order - y.order) })
-	return out
+	return valuesBy(a.pushMappings, func(pm *pushMapping) int64 { return pm.order })
 }
 
 func (s *Sim) groupPushRoutes(mux *http.ServeMux) {

@@ -2,7 +2,6 @@ package oktasim
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -76,12 +75,7 @@ func (s *Sim) lookupGroup(id string) (*group, error) {
 }
 
 func (s *Sim) groupsInOrder() []*group {
-	out := make([]*group, 0, len(s.groups))
-	for _, g := range s.groups {
-		out = append(out, g)
-	}
-	slices.SortFunc(out, func(x, y *group) int { return int(x.order - y.order) })
-	return out
+	return valuesBy(s.groups, func(g *group) int64 { return g.order })
 }
 
 func (s *Sim) listGroups(w http.ResponseWriter, r *http.Request) error {

@@ -1,9 +1,11 @@
 package oktasim
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -303,12 +305,12 @@ func clone(doc map[string]any) map[string]any {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
+}
+
+// valuesBy returns m's values ordered by rank, ascending: the order in which Okta lists them.
+func valuesBy[V any](m map[string]V, rank func(V) int64) []V {
+	return slices.SortedFunc(maps.Values(m), func(x, y V) int { return cmp.Compare(rank(x), rank(y)) })
 }
 
 func queryBool(r *http.Request, key string, def bool) bool {

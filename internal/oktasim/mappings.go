@@ -3,7 +3,6 @@ package oktasim
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -76,12 +75,7 @@ func (s *Sim) renderMapping(m *profileMapping, withProps bool) map[string]any {
 }
 
 func (s *Sim) mappingsInOrder() []*profileMapping {
-	out := make([]*profileMapping, 0, len(s.mappings))
-	for _, m := range s.mappings {
-		out = append(out, m)
-	}
-	slices.SortFunc(out, func(x, y *profileMapping) int { return int(x.order - y.order) })
-	return out
+	return valuesBy(s.mappings, func(m *profileMapping) int64 { return m.order })
 }
 
 // listMappings serves GET /api/v1/mappings filtered by sourceId and/or targetId.

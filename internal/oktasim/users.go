@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
-	"slices"
 	"strings"
 	"time"
 )
@@ -80,12 +79,7 @@ func (s *Sim) lookupUser(idOrLogin string) (*user, error) {
 }
 
 func (s *Sim) usersInOrder() []*user {
-	out := make([]*user, 0, len(s.users))
-	for _, u := range s.users {
-		out = append(out, u)
-	}
-	slices.SortFunc(out, func(x, y *user) int { return int(x.order - y.order) })
-	return out
+	return valuesBy(s.users, func(u *user) int64 { return u.order })
 }
 
 // listUsers serves GET /api/v1/users with q, filter and search (eq clauses only).
