@@ -1,10 +1,12 @@
 package directory
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/provisioning-dev/scim-operator/internal/filter"
@@ -83,28 +85,58 @@ func uniqueLookup(e filter.Expr) bool {
 }
 
 // userGroupsColumn is the SQL of a column holding a user's groups as a JSON array of
-// [id, displayName] pairs, in the order userGroups reads them, for the dialect.
+// [seq, id, displayName] triples, for the dialect. decodeGroupRefs puts them in the order
+// userGroups reads them: sorting a user's few groups in Go spares SQLite a temporary B-tree
+// on every read of a user.
 func userGroupsColumn(d *dialect) string {
 	const from = ` FROM group_members m JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = u.id)`
 	if d.dollar {
-		return `(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name)
-			ORDER BY g.display_name_ci, g.seq), '[]')::text` + from
+		return `(SELECT COALESCE(json_agg(json_build_array(g.seq, g.id, g.display_name)), '[]')::text` + from
 	}
-	return `(SELECT json_group_array(json_array(g.id, g.display_name) ORDER BY g.display_name_ci, g.seq)` + from
+	return `(SELECT json_group_array(json_array(g.seq, g.id, g.display_name))` + from
 }
 
-// decodeGroupRefs reads a userGroupsColumn value.
+// decodeGroupRefs reads a userGroupsColumn value, ordered by lowercase display name, then
+// creation (as the display_name_ci and seq columns order them).
 func decodeGroupRefs(v string) ([]GroupRef, error) {
 	if v == "" || v == "[]" {
 		return nil, nil
 	}
-	var pairs [][2]string
-	if err := json.Unmarshal([]byte(v), &pairs); err != nil {
-		return nil, fmt.Errorf("decode user's groups: %w", err)
+	type ref struct {
+		seq int64
+		GroupRef
 	}
-	out := make([]GroupRef, len(pairs))
-	for i, p := range pairs {
-		out[i] = GroupRef{ID: p[0], DisplayName: p[1]}
+	var refs []ref
+	d := docReader{s: v}
+	ok := d.array(func() bool {
+		var r ref
+		ok := d.byte('[') && d.integer(&r.seq) && d.byte(',') && d.into(&r.ID) && d.byte(',') &&
+			d.into(&r.DisplayName) && d.byte(']')
+		refs = append(refs, r)
+		return ok
+	})
+	if !ok || !d.end() {
+		var triples [][3]any
+		if err := json.Unmarshal([]byte(v), &triples); err != nil {
+			return nil, fmt.Errorf("decode user's groups: %w", err)
+		}
+		refs = refs[:0]
+		for _, t := range triples {
+			seq, _ := t[0].(float64)
+			id, _ := t[1].(string)
+			name, _ := t[2].(string)
+			refs = append(refs, ref{seq: int64(seq), GroupRef: GroupRef{ID: id, DisplayName: name}})
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		if c := strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	out := make([]GroupRef, len(refs))
+	for i, r := range refs {
+		out[i] = r.GroupRef
 	}
 	return out, nil
 }

@@ -81,7 +81,7 @@ func scanUser(r rowScanner, extra ...any) (int64, *User, string, error) {
 		return 0, nil, "", err
 	}
 	id := u.ID
-	if err := json.Unmarshal([]byte(doc), &u); err != nil {
+	if err := decodeUserDoc(doc, &u); err != nil {
 		return 0, nil, "", fmt.Errorf("decode stored user %s: %w", id, err)
 	}
 	u.ID = id

@@ -10,49 +10,6 @@ import (
 	"github.com/provisioning-dev/scim-operator/internal/directory"
 )
 
-// userOut is the JSON form of a user, without the agency extension, whose key is configured
-// and is spliced in by renderUser.
-type userOut struct {
-	Schemas           []string               `json:"schemas"`
-	ID                string                 `json:"id"`
-	ExternalID        string                 `json:"externalId,omitempty"`
-	UserName          string                 `json:"userName"`
-	Name              *directory.Name        `json:"name,omitempty"`
-	DisplayName       string                 `json:"displayName,omitempty"`
-	NickName          string                 `json:"nickName,omitempty"`
-	ProfileURL        string                 `json:"profileUrl,omitempty"`
-	Title             string                 `json:"title,omitempty"`
-	UserType          string                 `json:"userType,omitempty"`
-	PreferredLanguage string                 `json:"preferredLanguage,omitempty"`
-	Locale            string                 `json:"locale,omitempty"`
-	Timezone          string                 `json:"timezone,omitempty"`
-	Active            bool                   `json:"active"`
-	Emails            []directory.Email      `json:"emails,omitempty"`
-	PhoneNumbers      []directory.MultiValue `json:"phoneNumbers,omitempty"`
-	IMs               []directory.MultiValue `json:"ims,omitempty"`
-	Photos            []directory.MultiValue `json:"photos,omitempty"`
-	Addresses         []directory.Address    `json:"addresses,omitempty"`
-	Groups            []refOut               `json:"groups,omitempty"`
-
-	Enterprise *enterpriseOut `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
-
-	Meta metaOut `json:"meta"`
-}
-
-type enterpriseOut struct {
-	EmployeeNumber string      `json:"employeeNumber,omitempty"`
-	CostCenter     string      `json:"costCenter,omitempty"`
-	Organization   string      `json:"organization,omitempty"`
-	Division       string      `json:"division,omitempty"`
-	Department     string      `json:"department,omitempty"`
-	Manager        *managerOut `json:"manager,omitempty"`
-}
-
-type managerOut struct {
-	Value       string `json:"value,omitempty"`
-	DisplayName string `json:"displayName,omitempty"`
-}
-
 // refOut is a user's group or a group's member.
 type refOut struct {
 	Value   string `json:"value"`
@@ -79,58 +36,167 @@ func newMeta(resourceType, location string, m directory.Meta) metaOut {
 	}
 }
 
-// renderUser returns the JSON form of u. base is the absolute SCIM base URL.
+// renderUser returns the JSON form of u. base is the absolute SCIM base URL. Members come in
+// a fixed order, the agency extension last; empty attributes are left out.
 func (s *Server) renderUser(u *directory.User, base string) []byte {
-	out := userOut{
-		Schemas: []string{SchemaUser}, ID: u.ID, ExternalID: u.ExternalID, UserName: u.UserName,
-		DisplayName: u.DisplayName, NickName: u.NickName, ProfileURL: u.ProfileURL, Title: u.Title,
-		UserType: u.UserType, PreferredLanguage: u.PreferredLanguage, Locale: u.Locale,
-		Timezone: u.Timezone, Active: u.Active, Emails: u.Emails, PhoneNumbers: u.PhoneNumbers,
-		IMs: u.IMs, Photos: u.Photos, Addresses: u.Addresses,
-		Meta: newMeta("User", base+"/Users/"+u.ID, u.Meta),
-	}
-	if u.Name != (directory.Name{}) {
-		out.Name = &u.Name
-	}
-	for _, g := range u.Groups {
-		out.Groups = append(
-			out.Groups,
-			refOut{Value: g.ID, Ref: base + "/Groups/" + g.ID, Display: g.DisplayName, Type: "direct"},
-		)
-	}
-	if e := u.Enterprise; e != (directory.EnterpriseUser{}) {
-		out.Enterprise = &enterpriseOut{EmployeeNumber: e.EmployeeNumber, CostCenter: e.CostCenter,
-			Organization: e.Organization, Division: e.Division, Department: e.Department}
-		if e.Manager != (directory.Manager{}) {
-			out.Enterprise.Manager = &managerOut{Value: e.Manager.Value, DisplayName: e.Manager.DisplayName}
-		}
-		out.Schemas = append(out.Schemas, SchemaEnterprise)
-	}
+	w := jsonWriter{b: make([]byte, 0, 1024)}
+	hasEnterprise := u.Enterprise != (directory.EnterpriseUser{})
 	hasExt := u.Extension != (directory.Extension{})
+	w.begin('{')
+	w.key("schemas")
+	w.begin('[')
+	w.str(SchemaUser)
+	if hasEnterprise {
+		w.str(SchemaEnterprise)
+	}
 	if hasExt {
-		out.Schemas = append(out.Schemas, s.extURN)
+		w.str(s.extURN)
 	}
-	body, err := json.Marshal(out)
-	if err != nil || !hasExt {
-		return body
+	w.end(']')
+	w.field("id", u.ID)
+	w.optional("externalId", u.ExternalID)
+	w.field("userName", u.UserName)
+	if n := u.Name; n != (directory.Name{}) {
+		w.key("name")
+		w.begin('{')
+		w.optional("formatted", n.Formatted)
+		w.optional("familyName", n.FamilyName)
+		w.optional("givenName", n.GivenName)
+		w.optional("middleName", n.MiddleName)
+		w.optional("honorificPrefix", n.HonorificPrefix)
+		w.optional("honorificSuffix", n.HonorificSuffix)
+		w.end('}')
 	}
-	ext, err := json.Marshal(u.Extension)
-	if err != nil {
-		return body
+	w.optional("displayName", u.DisplayName)
+	w.optional("nickName", u.NickName)
+	w.optional("profileUrl", u.ProfileURL)
+	w.optional("title", u.Title)
+	w.optional("userType", u.UserType)
+	w.optional("preferredLanguage", u.PreferredLanguage)
+	w.optional("locale", u.Locale)
+	w.optional("timezone", u.Timezone)
+	w.key("active")
+	w.boolean(u.Active)
+	writeEmails(&w, u.Emails)
+	writeMultiValues(&w, "phoneNumbers", u.PhoneNumbers)
+	writeMultiValues(&w, "ims", u.IMs)
+	writeMultiValues(&w, "photos", u.Photos)
+	writeAddresses(&w, u.Addresses)
+	if len(u.Groups) > 0 {
+		w.key("groups")
+		w.begin('[')
+		for _, g := range u.Groups {
+			w.begin('{')
+			w.field("value", g.ID)
+			w.field("$ref", base+"/Groups/"+g.ID)
+			w.optional("display", g.DisplayName)
+			w.field("type", "direct")
+			w.end('}')
+		}
+		w.end(']')
 	}
-	return spliceMember(body, s.extKey, ext)
+	if hasEnterprise {
+		writeEnterprise(&w, u.Enterprise)
+	}
+	writeMeta(&w, "User", base+"/Users/"+u.ID, u.Meta)
+	if hasExt {
+		x := u.Extension
+		w.rawKey(s.extKey)
+		w.begin('{')
+		w.optional("badgeId", x.BadgeID)
+		w.optional("rankName", x.RankName)
+		w.optional("evidenceGroupName", x.EvidenceGroupName)
+		w.optional("userGroupName", x.UserGroupName)
+		w.optional("axonRole", x.AxonRole)
+		w.end('}')
+	}
+	w.end('}')
+	return w.b
 }
 
-// spliceMember adds "key": value as the last member of the JSON object obj. key is already
-// a JSON string.
-func spliceMember(obj, key, value []byte) []byte {
-	out := make([]byte, 0, len(obj)+len(key)+len(value)+2)
-	out = append(out, obj[:len(obj)-1]...)
-	out = append(out, ',')
-	out = append(out, key...)
-	out = append(out, ':')
-	out = append(out, value...)
-	return append(out, '}')
+func writeEmails(w *jsonWriter, emails []directory.Email) {
+	if len(emails) == 0 {
+		return
+	}
+	w.key("emails")
+	w.begin('[')
+	for _, e := range emails {
+		w.begin('{')
+		w.field("value", e.Value)
+		w.optional("type", e.Type)
+		w.optional("display", e.Display)
+		w.flag("primary", e.Primary)
+		w.end('}')
+	}
+	w.end(']')
+}
+
+func writeMultiValues(w *jsonWriter, key string, values []directory.MultiValue) {
+	if len(values) == 0 {
+		return
+	}
+	w.key(key)
+	w.begin('[')
+	for _, v := range values {
+		w.begin('{')
+		w.field("value", v.Value)
+		w.optional("type", v.Type)
+		w.optional("display", v.Display)
+		w.flag("primary", v.Primary)
+		w.end('}')
+	}
+	w.end(']')
+}
+
+func writeAddresses(w *jsonWriter, addresses []directory.Address) {
+	if len(addresses) == 0 {
+		return
+	}
+	w.key("addresses")
+	w.begin('[')
+	for _, a := range addresses {
+		w.begin('{')
+		w.optional("formatted", a.Formatted)
+		w.optional("streetAddress", a.StreetAddress)
+		w.optional("locality", a.Locality)
+		w.optional("region", a.Region)
+		w.optional("postalCode", a.PostalCode)
+		w.optional("country", a.Country)
+		w.optional("type", a.Type)
+		w.flag("primary", a.Primary)
+		w.end('}')
+	}
+	w.end(']')
+}
+
+func writeEnterprise(w *jsonWriter, e directory.EnterpriseUser) {
+	w.key(SchemaEnterprise)
+	w.begin('{')
+	w.optional("employeeNumber", e.EmployeeNumber)
+	w.optional("costCenter", e.CostCenter)
+	w.optional("organization", e.Organization)
+	w.optional("division", e.Division)
+	w.optional("department", e.Department)
+	if m := e.Manager; m != (directory.Manager{}) {
+		w.key("manager")
+		w.begin('{')
+		w.optional("value", m.Value)
+		w.optional("displayName", m.DisplayName)
+		w.end('}')
+	}
+	w.end('}')
+}
+
+// writeMeta writes a resource's meta member, as newMeta's metaOut encodes.
+func writeMeta(w *jsonWriter, resourceType, location string, m directory.Meta) {
+	w.key("meta")
+	w.begin('{')
+	w.field("resourceType", resourceType)
+	w.field("created", m.Created.UTC().Format(time.RFC3339Nano))
+	w.field("lastModified", m.LastModified.UTC().Format(time.RFC3339Nano))
+	w.field("location", location)
+	w.field("version", m.ETag())
+	w.end('}')
 }
 
 // userDocument is a user's canonical document, for PATCH and attribute selection.
