@@ -149,31 +149,12 @@ func (d *docReader) into(p *string) bool {
 
 func (d *docReader) user(u *User) bool {
 	return d.object(func(key string) bool {
+		if p := userText(u, key); p != nil {
+			return d.into(p)
+		}
 		switch key {
-		case "id":
-			return d.into(&u.ID)
-		case "externalId":
-			return d.into(&u.ExternalID)
-		case "userName":
-			return d.into(&u.UserName)
 		case "name":
 			return d.name(&u.Name)
-		case "displayName":
-			return d.into(&u.DisplayName)
-		case "nickName":
-			return d.into(&u.NickName)
-		case "profileUrl":
-			return d.into(&u.ProfileURL)
-		case "title":
-			return d.into(&u.Title)
-		case "userType":
-			return d.into(&u.UserType)
-		case "preferredLanguage":
-			return d.into(&u.PreferredLanguage)
-		case "locale":
-			return d.into(&u.Locale)
-		case "timezone":
-			return d.into(&u.Timezone)
 		case "active":
 			var ok bool
 			u.Active, ok = d.boolean()
@@ -195,6 +176,35 @@ func (d *docReader) user(u *User) bool {
 		}
 		return false
 	})
+}
+
+// userText is the string attribute of u stored under key, or nil.
+func userText(u *User, key string) *string {
+	switch key {
+	case "id":
+		return &u.ID
+	case "externalId":
+		return &u.ExternalID
+	case "userName":
+		return &u.UserName
+	case "displayName":
+		return &u.DisplayName
+	case "nickName":
+		return &u.NickName
+	case "profileUrl":
+		return &u.ProfileURL
+	case "title":
+		return &u.Title
+	case "userType":
+		return &u.UserType
+	case "preferredLanguage":
+		return &u.PreferredLanguage
+	case "locale":
+		return &u.Locale
+	case "timezone":
+		return &u.Timezone
+	}
+	return nil
 }
 
 func (d *docReader) name(n *Name) bool {

@@ -114,9 +114,11 @@ func TestDecodeGroupRefs_SortsByNameThenCreation(t *testing.T) {
 	}{
 		{name: "none", column: "[]"},
 		{name: "SQLite's form", column: `[[3,"c","beta"],[2,"b","Alpha"],[1,"a","alpha"]]`,
-			want: []GroupRef{{ID: "a", DisplayName: "alpha"}, {ID: "b", DisplayName: "Alpha"}, {ID: "c", DisplayName: "beta"}}},
+			want: []GroupRef{{ID: "a", DisplayName: "alpha"}, {ID: "b", DisplayName: "Alpha"},
+				{ID: "c", DisplayName: "beta"}}},
 		{name: "PostgreSQL's form", column: `[[12, "x", "Zed"], [4, "y", "\u00e9t\u00e9"], [10, "z", "Zed"]]`,
-			want: []GroupRef{{ID: "z", DisplayName: "Zed"}, {ID: "x", DisplayName: "Zed"}, {ID: "y", DisplayName: "été"}}},
+			want: []GroupRef{{ID: "z", DisplayName: "Zed"}, {ID: "x", DisplayName: "Zed"},
+				{ID: "y", DisplayName: "été"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
