@@ -1,6 +1,8 @@
 package scim
 
 import (
+	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -65,6 +67,36 @@ func (w *jsonWriter) boolean(v bool) {
 	w.comma = true
 }
 
+// concat writes the string made of parts, without building it first.
+func (w *jsonWriter) concat(parts ...string) {
+	w.sep()
+	w.b = append(w.b, '"')
+	for _, p := range parts {
+		w.b = appendEscaped(w.b, p)
+	}
+	w.b = append(w.b, '"')
+	w.comma = true
+}
+
+// time writes t in UTC as RFC 3339 with as many fractional digits as it needs, as
+// t.UTC().Format(time.RFC3339Nano) would; no character of that form needs escaping.
+func (w *jsonWriter) time(t time.Time) {
+	w.sep()
+	w.b = append(w.b, '"')
+	w.b = t.UTC().AppendFormat(w.b, time.RFC3339Nano)
+	w.b = append(w.b, '"')
+	w.comma = true
+}
+
+// etag writes the weak entity tag of version as directory.Meta.ETag does, escaped.
+func (w *jsonWriter) etag(version int64) {
+	w.sep()
+	w.b = append(w.b, `"W/\"`...)
+	w.b = strconv.AppendInt(w.b, version, 10)
+	w.b = append(w.b, `\""`...)
+	w.comma = true
+}
+
 // field writes a string member.
 func (w *jsonWriter) field(k, v string) {
 	w.key(k)
@@ -93,6 +125,12 @@ const hexDigits = "0123456789abcdef"
 // U+2028 and U+2029, which some JavaScript parsers take for line ends.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendEscaped(b, s)
+	return append(b, '"')
+}
+
+// appendEscaped appends s escaped as appendJSONString does, without the quotes.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -137,6 +175,5 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

@@ -88,7 +88,8 @@ func (s *Server) renderUser(u *directory.User, base string) []byte {
 		for _, g := range u.Groups {
 			w.begin('{')
 			w.field("value", g.ID)
-			w.field("$ref", base+"/Groups/"+g.ID)
+			w.key("$ref")
+			w.concat(base, "/Groups/", g.ID)
 			w.optional("display", g.DisplayName)
 			w.field("type", "direct")
 			w.end('}')
@@ -98,7 +99,7 @@ func (s *Server) renderUser(u *directory.User, base string) []byte {
 	if hasEnterprise {
 		writeEnterprise(&w, u.Enterprise)
 	}
-	writeMeta(&w, "User", base+"/Users/"+u.ID, u.Meta)
+	writeMeta(&w, "User", base, "/Users/", u.ID, u.Meta)
 	if hasExt {
 		x := u.Extension
 		w.rawKey(s.extKey)
@@ -187,15 +188,20 @@ func writeEnterprise(w *jsonWriter, e directory.EnterpriseUser) {
 	w.end('}')
 }
 
-// writeMeta writes a resource's meta member, as newMeta's metaOut encodes.
-func writeMeta(w *jsonWriter, resourceType, location string, m directory.Meta) {
+// writeMeta writes a resource's meta member, as newMeta's metaOut encodes. The resource's
+// location is base + path + id.
+func writeMeta(w *jsonWriter, resourceType, base, path, id string, m directory.Meta) {
 	w.key("meta")
 	w.begin('{')
 	w.field("resourceType", resourceType)
-	w.field("created", m.Created.UTC().Format(time.RFC3339Nano))
-	w.field("lastModified", m.LastModified.UTC().Format(time.RFC3339Nano))
-	w.field("location", location)
-	w.field("version", m.ETag())
+	w.key("created")
+	w.time(m.Created)
+	w.key("lastModified")
+	w.time(m.LastModified)
+	w.key("location")
+	w.concat(base, path, id)
+	w.key("version")
+	w.etag(m.Version)
 	w.end('}')
 }
 
