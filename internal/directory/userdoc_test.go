@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // fullUser sets every attribute a stored document holds.
@@ -134,4 +135,19 @@ func TestDecodeGroupRefs_SortsByNameThenCreation(t *testing.T) {
 	if _, err := decodeGroupRefs(`[[1,"a"`); err == nil {
 		t.Error("decodeGroupRefs accepted a truncated column")
 	}
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-12-04T17:30:00.123456Z", "2026-02-29T00:00:00.000000Z", "2024-02-29T23:59:59.999999Z",
+		"0000-01-01T00:00:00.000000Z", "2026-13-01T00:00:00.000000Z", "2026-04-31T00:00:00.000000Z",
+		"2026-12-04T24:00:00.000000Z", "2026-12-04 17:30:00.123456Z", "2026-12-04T17:30:00Z", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, wantErr := time.Parse(timeFormat, s)
+		got, gotErr := parseTime(s)
+		if (gotErr == nil) != (wantErr == nil) || !got.Equal(want) || got.Location() != want.Location() {
+			t.Fatalf("parseTime(%q) = %v, %v; time.Parse gives %v, %v", s, got, gotErr, want, wantErr)
+		}
+	})
 }

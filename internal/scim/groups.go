@@ -25,16 +25,10 @@ func (s *Server) answerGroups(w http.ResponseWriter, r *http.Request, p listPara
 		return
 	}
 	base := s.baseURL(r)
-	resources := make([][]byte, 0, len(page.Resources))
-	for i := range page.Resources {
+	writeList(w, page.Total, page.StartIndex, len(page.Resources), func(b []byte, i int) ([]byte, error) {
 		body, err := s.groupSet.selectAttributes(renderGroup(&page.Resources[i], base), p.attrs, p.excluded)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		resources = append(resources, body)
-	}
-	writeList(w, page.Total, page.StartIndex, resources)
+		return append(b, body...), err
+	})
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {

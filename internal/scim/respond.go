@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 )
 
 // ContentType is the media type of every response body.
@@ -28,29 +29,44 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// writeList writes a ListResponse around resources the server rendered itself, without
-// encoding them a second time.
-func writeList(w http.ResponseWriter, total, startIndex int, resources [][]byte) {
-	size := 160
-	for _, r := range resources {
-		size += len(r) + 1
-	}
-	b := make([]byte, 0, size)
-	b = append(b, `{"schemas":["`+schemaListResp+`"],"totalResults":`...)
+// listBuffers keeps the buffers of list responses for the next ones; a buffer is free again
+// once its response is written.
+var listBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledList bounds the buffers listBuffers keeps, so one large page does not pin its
+// memory.
+const maxPooledList = 64 << 10
+
+// appendFunc appends the i-th resource of a list to b.
+type appendFunc func(b []byte, i int) ([]byte, error)
+
+// writeList writes a ListResponse of n resources, which add appends in turn to the one buffer
+// the response is written from.
+func writeList(w http.ResponseWriter, total, startIndex, n int, add appendFunc) {
+	buf := listBuffers.Get().(*[]byte)
+	b := append((*buf)[:0], `{"schemas":["`+schemaListResp+`"],"totalResults":`...)
 	b = strconv.AppendInt(b, int64(total), 10)
 	b = append(b, `,"startIndex":`...)
 	b = strconv.AppendInt(b, int64(startIndex), 10)
 	b = append(b, `,"itemsPerPage":`...)
-	b = strconv.AppendInt(b, int64(len(resources)), 10)
+	b = strconv.AppendInt(b, int64(n), 10)
 	b = append(b, `,"Resources":[`...)
-	for i, r := range resources {
+	var err error
+	for i := range n {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, r...)
+		if b, err = add(b, i); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	b = append(b, "]}"...)
 	writeRaw(w, http.StatusOK, b)
+	if cap(b) <= maxPooledList {
+		*buf = b
+		listBuffers.Put(buf)
+	}
 }
 
 // writeError answers with err as a SCIM error body and notes it for the request log.

@@ -39,7 +39,12 @@ func newMeta(resourceType, location string, m directory.Meta) metaOut {
 // renderUser returns the JSON form of u. base is the absolute SCIM base URL. Members come in
 // a fixed order, the agency extension last; empty attributes are left out.
 func (s *Server) renderUser(u *directory.User, base string) []byte {
-	w := jsonWriter{b: make([]byte, 0, 1024)}
+	return s.appendUser(make([]byte, 0, 1024), u, base)
+}
+
+// appendUser appends renderUser's JSON form of u to b.
+func (s *Server) appendUser(b []byte, u *directory.User, base string) []byte {
+	w := jsonWriter{b: b}
 	hasEnterprise := u.Enterprise != (directory.EnterpriseUser{})
 	hasExt := u.Extension != (directory.Extension{})
 	w.begin('{')

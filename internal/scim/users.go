@@ -25,16 +25,16 @@ func (s *Server) answerUsers(w http.ResponseWriter, r *http.Request, p listParam
 		return
 	}
 	base := s.baseURL(r)
-	resources := make([][]byte, 0, len(page.Resources))
-	for i := range page.Resources {
-		body, err := s.users.selectAttributes(s.renderUser(&page.Resources[i], base), p.attrs, p.excluded)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		resources = append(resources, body)
+	add := func(b []byte, i int) ([]byte, error) {
+		return s.appendUser(b, &page.Resources[i], base), nil
 	}
-	writeList(w, page.Total, page.StartIndex, resources)
+	if len(p.attrs) > 0 || len(p.excluded) > 0 {
+		add = func(b []byte, i int) ([]byte, error) {
+			body, err := s.users.selectAttributes(s.renderUser(&page.Resources[i], base), p.attrs, p.excluded)
+			return append(b, body...), err
+		}
+	}
+	writeList(w, page.Total, page.StartIndex, len(page.Resources), add)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
