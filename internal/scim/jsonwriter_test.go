@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,19 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 		if got := appendJSONString([]byte("x"), s); !bytes.Equal(got[1:], want) || got[0] != 'x' {
 			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got[1:], want)
+		}
+	})
+}
+
+func FuzzQueryParamsGet(f *testing.F) {
+	for _, s := range []string{"filter=userName+eq+%22a%22&startIndex=1&count=100", "count=1&count=2", "a;b=1&count=3",
+		"count=%zz&count=4", "%63ount=5", "=1&&count", "count"} {
+		f.Add(s, "count")
+	}
+	f.Fuzz(func(t *testing.T, raw, key string) {
+		values, _ := url.ParseQuery(raw)
+		if got, want := queryParams(raw).Get(key), values.Get(key); got != want {
+			t.Fatalf("queryParams(%q).Get(%q) = %q, url.Values gives %q", raw, key, got, want)
 		}
 	})
 }

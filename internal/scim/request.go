@@ -95,8 +95,39 @@ type listParams struct {
 	excluded   []filter.AttrPath
 }
 
+// queryParams reads a raw query string as url.ParseQuery and url.Values.Get do (the first
+// value of a key; pairs that ParseQuery rejects are skipped), without building the map: a
+// list request reads a few parameters of a short query string once.
+type queryParams string
+
+// Get returns the first value of key, or "".
+func (q queryParams) Get(key string) string {
+	rest := string(q)
+	for rest != "" {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil || k != key {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err == nil {
+			return v
+		}
+	}
+	return ""
+}
+
+// paramGetter is url.Values or queryParams.
+type paramGetter interface {
+	Get(key string) string
+}
+
 func (s *Server) listParamsFromQuery(r *http.Request) (listParams, error) {
-	q := r.URL.Query()
+	q := queryParams(r.URL.RawQuery)
 	p := listParams{startIndex: 1, count: DefaultCount}
 	var err error
 	if f := q.Get("filter"); f != "" {
@@ -171,7 +202,7 @@ func splitList(v string) []string {
 }
 
 // attrSelection parses the attributes and excludedAttributes query parameters.
-func (s *Server) attrSelection(q url.Values) (attrs, excluded []filter.AttrPath, err error) {
+func (s *Server) attrSelection(q paramGetter) (attrs, excluded []filter.AttrPath, err error) {
 	if attrs, err = s.attrList(splitList(q.Get("attributes"))); err != nil {
 		return nil, nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -47,6 +46,9 @@ type Server struct {
 	users    *schemaSet
 	groupSet *schemaSet
 	opts     []filter.Option
+	// userMethods and groupMethods route /Users and /Groups by method.
+	userMethods  *resourceMethods
+	groupMethods *resourceMethods
 }
 
 // Option configures a Server.
@@ -99,6 +101,10 @@ func New(cfg *scimconfig.Config, store directory.Store, authn Authenticator, opt
 		opts:       s.opts,
 	}
 	s.groupSet = &schemaSet{core: groupSchema(), opts: s.opts}
+	s.userMethods = &resourceMethods{list: s.listUsers, create: s.createUser,
+		get: s.getUser, replace: s.replaceUser, patch: s.patchUser, rm: s.deleteUser}
+	s.groupMethods = &resourceMethods{list: s.listGroups, create: s.createGroup,
+		get: s.getGroup, replace: s.replaceGroup, patch: s.patchGroup, rm: s.deleteGroup}
 	return s, nil
 }
 
@@ -169,57 +175,65 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 		writeError(w, newError(http.StatusForbidden, "", "this agency syncs users only; /Groups is not served"))
 		return
 	}
+	m := r.Method
 	switch {
+	case rt.search && m == http.MethodPost && rt.resource == "Groups":
+		s.searchGroups(w, r)
+	case rt.search && m == http.MethodPost:
+		s.searchUsers(w, r)
 	case rt.search:
-		s.onlyMethods(
-			w,
-			r,
-			map[string]http.HandlerFunc{http.MethodPost: s.resourceHandler(rt, s.searchUsers, s.searchGroups)},
-		)
-	case rt.resource == "ServiceProviderConfig":
-		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: s.serviceProviderConfig})
-	case rt.resource == "ResourceTypes":
-		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
-			s.resourceTypes(w, r, rt.id)
-		}})
-	case rt.resource == "Schemas":
-		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
-			s.schemas(w, r, rt.id)
-		}})
-	case rt.resource == "Users" && rt.id == "":
-		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: s.listUsers, http.MethodPost: s.createUser})
+		notAllowed(w, r, http.MethodPost)
+	case rt.resource == "ServiceProviderConfig" && m == http.MethodGet:
+		s.serviceProviderConfig(w, r)
+	case rt.resource == "ResourceTypes" && m == http.MethodGet:
+		s.resourceTypes(w, r, rt.id)
+	case rt.resource == "Schemas" && m == http.MethodGet:
+		s.schemas(w, r, rt.id)
+	case rt.resource == "ServiceProviderConfig" || rt.resource == "ResourceTypes" || rt.resource == "Schemas":
+		notAllowed(w, r, http.MethodGet)
 	case rt.resource == "Users":
-		s.onlyMethods(w, r, map[string]http.HandlerFunc{
-			http.MethodGet:    func(w http.ResponseWriter, r *http.Request) { s.getUser(w, r, rt.id) },
-			http.MethodPut:    func(w http.ResponseWriter, r *http.Request) { s.replaceUser(w, r, rt.id) },
-			http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) { s.patchUser(w, r, rt.id) },
-			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) { s.deleteUser(w, r, rt.id) },
-		})
-	case rt.id == "":
-		s.onlyMethods(w, r, map[string]http.HandlerFunc{http.MethodGet: s.listGroups, http.MethodPost: s.createGroup})
+		s.dispatchResource(w, r, rt.id, s.userMethods)
 	default:
-		s.onlyMethods(w, r, map[string]http.HandlerFunc{
-			http.MethodGet:    func(w http.ResponseWriter, r *http.Request) { s.getGroup(w, r, rt.id) },
-			http.MethodPut:    func(w http.ResponseWriter, r *http.Request) { s.replaceGroup(w, r, rt.id) },
-			http.MethodPatch:  func(w http.ResponseWriter, r *http.Request) { s.patchGroup(w, r, rt.id) },
-			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) { s.deleteGroup(w, r, rt.id) },
-		})
+		s.dispatchResource(w, r, rt.id, s.groupMethods)
 	}
 }
 
-func (s *Server) resourceHandler(rt route, users, groups http.HandlerFunc) http.HandlerFunc {
-	if rt.resource == "Groups" {
-		return groups
-	}
-	return users
+// resourceMethods are the handlers of a resource type's endpoints.
+type resourceMethods struct {
+	list, create            http.HandlerFunc
+	get, replace, patch, rm func(w http.ResponseWriter, r *http.Request, id string)
 }
 
-func (s *Server) onlyMethods(w http.ResponseWriter, r *http.Request, handlers map[string]http.HandlerFunc) {
-	if h, ok := handlers[r.Method]; ok {
-		h(w, r)
+// dispatchResource routes a request for /Users or /Groups (id empty) or one of its resources.
+func (s *Server) dispatchResource(w http.ResponseWriter, r *http.Request, id string, h *resourceMethods) {
+	if id == "" {
+		switch r.Method {
+		case http.MethodGet:
+			h.list(w, r)
+		case http.MethodPost:
+			h.create(w, r)
+		default:
+			notAllowed(w, r, http.MethodGet, http.MethodPost)
+		}
 		return
 	}
-	w.Header().Set("Allow", strings.Join(slices.Sorted(maps.Keys(handlers)), ", "))
+	switch r.Method {
+	case http.MethodGet:
+		h.get(w, r, id)
+	case http.MethodPut:
+		h.replace(w, r, id)
+	case http.MethodPatch:
+		h.patch(w, r, id)
+	case http.MethodDelete:
+		h.rm(w, r, id)
+	default:
+		notAllowed(w, r, http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
+	}
+}
+
+// notAllowed answers 405 with the methods the endpoint allows, in a stable order.
+func notAllowed(w http.ResponseWriter, r *http.Request, allowed ...string) {
+	w.Header().Set("Allow", strings.Join(slices.Sorted(slices.Values(allowed)), ", "))
 	writeError(w, newError(http.StatusMethodNotAllowed, "", "method %s is not allowed here", r.Method))
 }
 
