@@ -244,39 +244,37 @@ func (d *docReader) value(key string, value, typ, display *string, primary *bool
 	return false
 }
 
-func (d *docReader) emails(out *[]Email) bool {
-	list := []Email{}
+// list reads an array whose elements elem reads into a new T each. An empty array gives an
+// empty, non-nil slice, as encoding/json does.
+func list[T any](d *docReader, out *[]T, elem func(*T) bool) bool {
+	items := []T{}
 	ok := d.array(func() bool {
-		var e Email
-		if !d.object(func(key string) bool { return d.value(key, &e.Value, &e.Type, &e.Display, &e.Primary) }) {
+		var v T
+		if !elem(&v) {
 			return false
 		}
-		list = append(list, e)
+		items = append(items, v)
 		return true
 	})
-	*out = list
+	*out = items
 	return ok
+}
+
+func (d *docReader) emails(out *[]Email) bool {
+	return list(d, out, func(e *Email) bool {
+		return d.object(func(key string) bool { return d.value(key, &e.Value, &e.Type, &e.Display, &e.Primary) })
+	})
 }
 
 func (d *docReader) multiValues(out *[]MultiValue) bool {
-	list := []MultiValue{}
-	ok := d.array(func() bool {
-		var m MultiValue
-		if !d.object(func(key string) bool { return d.value(key, &m.Value, &m.Type, &m.Display, &m.Primary) }) {
-			return false
-		}
-		list = append(list, m)
-		return true
+	return list(d, out, func(m *MultiValue) bool {
+		return d.object(func(key string) bool { return d.value(key, &m.Value, &m.Type, &m.Display, &m.Primary) })
 	})
-	*out = list
-	return ok
 }
 
 func (d *docReader) addresses(out *[]Address) bool {
-	list := []Address{}
-	ok := d.array(func() bool {
-		var a Address
-		member := func(key string) bool {
+	return list(d, out, func(a *Address) bool {
+		return d.object(func(key string) bool {
 			switch key {
 			case "formatted":
 				return d.into(&a.Formatted)
@@ -298,15 +296,8 @@ func (d *docReader) addresses(out *[]Address) bool {
 				return ok
 			}
 			return false
-		}
-		if !d.object(member) {
-			return false
-		}
-		list = append(list, a)
-		return true
+		})
 	})
-	*out = list
-	return ok
 }
 
 func (d *docReader) enterprise(e *EnterpriseUser) bool {

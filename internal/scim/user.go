@@ -127,12 +127,7 @@ func writeEmails(w *jsonWriter, emails []directory.Email) {
 	w.key("emails")
 	w.begin('[')
 	for _, e := range emails {
-		w.begin('{')
-		w.field("value", e.Value)
-		w.optional("type", e.Type)
-		w.optional("display", e.Display)
-		w.flag("primary", e.Primary)
-		w.end('}')
+		writeValue(w, directory.MultiValue(e))
 	}
 	w.end(']')
 }
@@ -144,14 +139,19 @@ func writeMultiValues(w *jsonWriter, key string, values []directory.MultiValue) 
 	w.key(key)
 	w.begin('[')
 	for _, v := range values {
-		w.begin('{')
-		w.field("value", v.Value)
-		w.optional("type", v.Type)
-		w.optional("display", v.Display)
-		w.flag("primary", v.Primary)
-		w.end('}')
+		writeValue(w, v)
 	}
 	w.end(']')
+}
+
+// writeValue writes one value of a multi-valued attribute (an email is one too).
+func writeValue(w *jsonWriter, v directory.MultiValue) {
+	w.begin('{')
+	w.field("value", v.Value)
+	w.optional("type", v.Type)
+	w.optional("display", v.Display)
+	w.flag("primary", v.Primary)
+	w.end('}')
 }
 
 func writeAddresses(w *jsonWriter, addresses []directory.Address) {
