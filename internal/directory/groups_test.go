@@ -208,3 +208,46 @@ func TestGroups_GroupsCanBeMembers(t *testing.T) {
 		}
 	})
 }
+
+// TestGroups_UserGroupsHaveOneOrderOnEveryRead: a user's groups come in the same order from a
+// lookup, a GET and a write's answer, on both stores whatever PostgreSQL's collation: by
+// lowercase name byte by byte (display names are unique regardless of case).
+func TestGroups_UserGroupsHaveOneOrderOnEveryRead(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		u := mustCreateUser(t, st, oktaUser(1))
+		names := []string{"squada", "beta", "Squad-C", "Zulu", "alpha", "squad-a", "Évidence", "_desk"}
+		for _, n := range names {
+			mustCreateGroup(t, st, Group{DisplayName: n, Members: []Member{{Value: u.ID}}})
+		}
+		want := []string{"_desk", "alpha", "beta", "squad-a", "Squad-C", "squada", "Zulu", "Évidence"}
+		groupNames := func(how string, u *User) {
+			t.Helper()
+			var got []string
+			for _, g := range u.Groups {
+				got = append(got, g.DisplayName)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: groups %q, want %q", how, got, want)
+			}
+		}
+		ctx := t.Context()
+		got, err := st.GetUser(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groupNames("GetUser", got)
+		page, err := st.ListUsers(ctx, Query{Filter: mustParse(t, `userName eq "officer1@agency.example"`),
+			StartIndex: 1, Count: 10, WithMembers: true})
+		if err != nil || len(page.Resources) != 1 {
+			t.Fatalf("lookup: %+v, %v", page, err)
+		}
+		groupNames("ListUsers", &page.Resources[0])
+		got.Title = "Sergeant"
+		replaced, err := st.ReplaceUser(ctx, u.ID, *got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groupNames("ReplaceUser", replaced)
+	})
+}

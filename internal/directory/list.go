@@ -85,9 +85,8 @@ func uniqueLookup(e filter.Expr) bool {
 }
 
 // userGroupsColumn is the SQL of a column holding a user's groups as a JSON array of
-// [seq, id, displayName] triples, for the dialect. decodeGroupRefs puts them in the order
-// userGroups reads them: sorting a user's few groups in Go spares SQLite a temporary B-tree
-// on every read of a user.
+// [seq, id, displayName] triples, for the dialect; decodeGroupRefs orders them. Sorting a
+// user's few groups in Go spares SQLite a temporary B-tree on every read of a user.
 func userGroupsColumn(d *dialect) string {
 	const from = ` FROM group_members m JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = u.id)`
 	if d.dollar {
@@ -96,20 +95,41 @@ func userGroupsColumn(d *dialect) string {
 	return `(SELECT json_group_array(json_array(g.seq, g.id, g.display_name))` + from
 }
 
-// decodeGroupRefs reads a userGroupsColumn value, ordered by lowercase display name, then
-// creation (as the display_name_ci and seq columns order them).
+// groupRef is a user's group with its creation order, to sort by.
+type groupRef struct {
+	seq int64
+	GroupRef
+}
+
+// userGroupRefs orders a user's groups by lowercase display name, then creation (the
+// display_name_ci and seq columns), compared byte by byte in every database, whatever its
+// collation; every read of a user's groups goes through it.
+func userGroupRefs(refs []groupRef) []GroupRef {
+	if len(refs) == 0 {
+		return nil
+	}
+	slices.SortFunc(refs, func(a, b groupRef) int {
+		if c := strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	out := make([]GroupRef, len(refs))
+	for i, r := range refs {
+		out[i] = r.GroupRef
+	}
+	return out
+}
+
+// decodeGroupRefs reads a userGroupsColumn value.
 func decodeGroupRefs(v string) ([]GroupRef, error) {
 	if v == "" || v == "[]" {
 		return nil, nil
 	}
-	type ref struct {
-		seq int64
-		GroupRef
-	}
-	var refs []ref
+	var refs []groupRef
 	d := docReader{s: v}
 	ok := d.array(func() bool {
-		var r ref
+		var r groupRef
 		ok := d.byte('[') && d.integer(&r.seq) && d.byte(',') && d.into(&r.ID) && d.byte(',') &&
 			d.into(&r.DisplayName) && d.byte(']')
 		refs = append(refs, r)
@@ -125,20 +145,10 @@ func decodeGroupRefs(v string) ([]GroupRef, error) {
 			seq, _ := t[0].(float64)
 			id, _ := t[1].(string)
 			name, _ := t[2].(string)
-			refs = append(refs, ref{seq: int64(seq), GroupRef: GroupRef{ID: id, DisplayName: name}})
+			refs = append(refs, groupRef{seq: int64(seq), GroupRef: GroupRef{ID: id, DisplayName: name}})
 		}
 	}
-	slices.SortFunc(refs, func(a, b ref) int {
-		if c := strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
-	})
-	out := make([]GroupRef, len(refs))
-	for i, r := range refs {
-		out[i] = r.GroupRef
-	}
-	return out, nil
+	return userGroupRefs(refs), nil
 }
 
 // userPageQuery builds the SELECT of one page. An unfiltered page in creation order seeks to

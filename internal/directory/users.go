@@ -398,26 +398,26 @@ func sameEmails(a, b []Email) bool {
 	return true
 }
 
-// userGroups reads the groups a user is a member of.
+// userGroups reads the groups a user is a member of, in userGroupRefs's order.
 func (s *sqlStore) userGroups(ctx context.Context, db dbtx, userID string) ([]GroupRef, error) {
-	rows, err := db.QueryContext(ctx, s.q(`SELECT g.id, g.display_name FROM group_members m
-		JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = ? ORDER BY g.display_name_ci, g.seq`), userID)
+	rows, err := db.QueryContext(ctx, s.q(`SELECT g.seq, g.id, g.display_name FROM group_members m
+		JOIN groups g ON g.seq = m.group_seq WHERE m.member_id = ?`), userID)
 	if err != nil {
 		return nil, fmt.Errorf("read user's groups: %w", err)
 	}
 	defer func() { _ = rows.Close() }()
-	var out []GroupRef
+	var refs []groupRef
 	for rows.Next() {
-		var g GroupRef
-		if err := rows.Scan(&g.ID, &g.DisplayName); err != nil {
+		var g groupRef
+		if err := rows.Scan(&g.seq, &g.ID, &g.DisplayName); err != nil {
 			return nil, fmt.Errorf("read user's groups: %w", err)
 		}
-		out = append(out, g)
+		refs = append(refs, g)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read user's groups: %w", err)
 	}
-	return out, nil
+	return userGroupRefs(refs), nil
 }
 
 // cloneUser copies a user deeply enough that mutating the copy leaves the original intact.
