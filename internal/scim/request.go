@@ -225,7 +225,9 @@ func (s *Server) attrList(names []string) ([]filter.AttrPath, error) {
 }
 
 // wants reports whether a response with these attribute selections includes attr (a core
-// attribute name), so the store can skip loading it.
+// attribute name), so the store can skip loading it. A selected attribute may be qualified
+// with a core schema URN (RFC 7644 section 3.10); loading too much is harmless, since the
+// projection decides what is returned.
 func wants(attrs, excluded []filter.AttrPath, attr string) bool {
 	for _, e := range excluded {
 		if e.URN == "" && e.Sub == "" && strings.EqualFold(e.Name, attr) {
@@ -236,7 +238,8 @@ func wants(attrs, excluded []filter.AttrPath, attr string) bool {
 		return true
 	}
 	for _, a := range attrs {
-		if a.URN == "" && strings.EqualFold(a.Name, attr) {
+		core := a.URN == "" || strings.EqualFold(a.URN, SchemaUser) || strings.EqualFold(a.URN, SchemaGroup)
+		if core && strings.EqualFold(a.Name, attr) {
 			return true
 		}
 	}
