@@ -18,10 +18,13 @@ test-scim: ## Test the SCIM server packages (PostgreSQL too when SCIM_TEST_POSTG
 	go test ./internal/scim/... ./internal/auth/... ./internal/scimconfig/... ./cmd/scim-server/...
 
 .PHONY: fuzz-scim
-fuzz-scim: ## Fuzz the SCIM request bodies and query parameters briefly (FUZZTIME each).
+fuzz-scim: ## Fuzz the SCIM request bodies, query parameters and JSON writer briefly (FUZZTIME each).
 	go test ./internal/scim/ -run '^$$' -fuzz '^FuzzUserBodies$$' -fuzztime $(or $(FUZZTIME),15s)
 	go test ./internal/scim/ -run '^$$' -fuzz '^FuzzGroupBodies$$' -fuzztime $(or $(FUZZTIME),15s)
 	go test ./internal/scim/ -run '^$$' -fuzz '^FuzzQueryParameters$$' -fuzztime $(or $(FUZZTIME),15s)
+	go test ./internal/scim/ -run '^$$' -fuzz '^FuzzQueryParamsGet$$' -fuzztime $(or $(FUZZTIME),15s)
+	go test ./internal/scim/ -run '^$$' -fuzz '^FuzzRenderUser$$' -fuzztime $(or $(FUZZTIME),15s)
+	go test ./internal/scim/ -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(or $(FUZZTIME),15s)
 
 .PHONY: bench
 bench: bench-go bench-store bench-load ## Go benchmarks of the SCIM hot paths and the store, then the load generator (writes docs/benchmarks.md).

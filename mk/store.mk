@@ -12,10 +12,12 @@ test-store-pg: ## Test the directory against SQLite and a throwaway PostgreSQL 1
 	hack/postgres.sh run -- go test -count=1 $(STORE_PKGS)
 
 .PHONY: fuzz-store
-fuzz-store: ## Fuzz the filter and PATCH path parsers and the SQL filter translation briefly (FUZZTIME each).
+fuzz-store: ## Fuzz the filter and PATCH path parsers, the SQL filter translation and the stored-user reader briefly (FUZZTIME each).
 	go test ./internal/filter -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	go test ./internal/filter -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME)
 	go test ./internal/directory -run '^$$' -fuzz '^FuzzListUsersFilter$$' -fuzztime $(FUZZTIME)
+	go test ./internal/directory -run '^$$' -fuzz '^FuzzDecodeUserDoc$$' -fuzztime $(FUZZTIME)
+	go test ./internal/directory -run '^$$' -fuzz '^FuzzParseTime$$' -fuzztime $(FUZZTIME)
 
 .PHONY: bench-store
 bench-store: ## Go benchmarks of the directory: lookup at 1k/100k users, create vs raw insert, paging vs one read.
