@@ -46,7 +46,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
-	attrs, excluded, err := s.attrSelection(r.URL.Query())
+	attrs, excluded, err := s.attrSelection(queryParams(r.URL.RawQuery))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -120,7 +120,7 @@ func (s *Server) groupFromRequest(r *http.Request) (directory.Group, error) {
 
 func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *directory.Group) {
 	base := s.baseURL(r)
-	attrs, excluded, err := s.attrSelection(r.URL.Query())
+	attrs, excluded, err := s.attrSelection(queryParams(r.URL.RawQuery))
 	if err != nil {
 		writeError(w, err)
 		return

@@ -216,6 +216,9 @@ func FuzzQueryParamsGet(f *testing.F) {
 		f.Add(s, "count")
 	}
 	f.Fuzz(func(t *testing.T, raw, key string) {
+		if strings.Count(raw, "&") >= 10000 {
+			return // url.ParseQuery drops every parameter past its cap; queryParams has none
+		}
 		values, _ := url.ParseQuery(raw)
 		if got, want := queryParams(raw).Get(key), values.Get(key); got != want {
 			t.Fatalf("queryParams(%q).Get(%q) = %q, url.Values gives %q", raw, key, got, want)

@@ -97,7 +97,9 @@ type listParams struct {
 
 // queryParams reads a raw query string as url.ParseQuery and url.Values.Get do (the first
 // value of a key; pairs that ParseQuery rejects are skipped), without building the map: a
-// list request reads a few parameters of a short query string once.
+// request reads a few parameters of a short query string once. Unlike ParseQuery it has no
+// cap on the number of parameters, past which ParseQuery drops every one of them (a filter
+// included); the 64 KiB header limit bounds the query string instead.
 type queryParams string
 
 // Get returns the first value of key, or "".
@@ -119,11 +121,6 @@ func (q queryParams) Get(key string) string {
 		}
 	}
 	return ""
-}
-
-// paramGetter is url.Values or queryParams.
-type paramGetter interface {
-	Get(key string) string
 }
 
 func (s *Server) listParamsFromQuery(r *http.Request) (listParams, error) {
@@ -202,7 +199,7 @@ func splitList(v string) []string {
 }
 
 // attrSelection parses the attributes and excludedAttributes query parameters.
-func (s *Server) attrSelection(q paramGetter) (attrs, excluded []filter.AttrPath, err error) {
+func (s *Server) attrSelection(q queryParams) (attrs, excluded []filter.AttrPath, err error) {
 	if attrs, err = s.attrList(splitList(q.Get("attributes"))); err != nil {
 		return nil, nil, err
 	}

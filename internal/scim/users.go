@@ -134,7 +134,7 @@ func (s *Server) userFromRequest(r *http.Request) (directory.User, error) {
 // writeUser answers with one user, its ETag and, for 201, its Location.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u *directory.User) {
 	base := s.baseURL(r)
-	attrs, excluded, err := s.attrSelection(r.URL.Query())
+	attrs, excluded, err := s.attrSelection(queryParams(r.URL.RawQuery))
 	if err != nil {
 		writeError(w, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
@@ -56,5 +57,32 @@ func TestAttributes_SchemaQualifiedGroupsAndMembersAreReturned(t *testing.T) {
 				t.Errorf("%s: want one of %s, got %s", tt.path, tt.member, r.body)
 			}
 		})
+	}
+}
+
+// TestQuery_ParametersPastTenThousandStillCount: url.ParseQuery drops every parameter of a
+// query with more than 10,000 of them, which would turn a lookup into a list of everyone; the
+// server reads its parameters itself, so the filter and the attribute selection still apply,
+// to lists and single reads alike.
+func TestQuery_ParametersPastTenThousandStillCount(t *testing.T) {
+	h := newHarness(t, "sqlite", scimconfig.SyncModeUsersOnly)
+	id := h.createUser(1, nil)
+	h.createUser(2, nil)
+	padding := strings.Repeat("&", 10001)
+	r := h.do(http.MethodGet, "/Users?attributes=userName&filter="+url.QueryEscape(`id eq "`+id+`"`)+padding, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("lookup: %d %s", r.status, r.body)
+	}
+	list := r.json(t)
+	res, _ := list["Resources"].([]any)
+	if len(res) != 1 || list["totalResults"] != float64(1) {
+		t.Fatalf("lookup by id answered %s", r.body)
+	}
+	if _, ok := res[0].(map[string]any)["emails"]; ok {
+		t.Errorf("attributes=userName was ignored in a list: %s", r.body)
+	}
+	one := h.do(http.MethodGet, "/Users/"+id+"?attributes=userName"+padding, "").json(t)
+	if _, ok := one["emails"]; ok {
+		t.Errorf("attributes=userName was ignored in a single read: %v", one)
 	}
 }
