@@ -8,7 +8,8 @@ import (
 )
 
 // selectAttributes applies attributes / excludedAttributes (RFC 7644 section 3.9) to a
-// rendered resource. schemas, id and meta.resourceType are always returned.
+// rendered resource. schemas and id are always returned (id is "returned: always" in RFC 7643;
+// meta is returned only when selected, like any other attribute).
 func (s *schemaSet) selectAttributes(body []byte, attrs, excluded []filter.AttrPath) ([]byte, error) {
 	if len(attrs) == 0 && len(excluded) == 0 {
 		return body, nil
