@@ -244,9 +244,9 @@ func (d *docReader) value(key string, value, typ, display *string, primary *bool
 	return false
 }
 
-// list reads an array whose elements elem reads into a new T each. An empty array gives an
+// readList reads an array whose elements elem reads into a new T each. An empty array gives an
 // empty, non-nil slice, as encoding/json does.
-func list[T any](d *docReader, out *[]T, elem func(*T) bool) bool {
+func readList[T any](d *docReader, out *[]T, elem func(*T) bool) bool {
 	items := []T{}
 	ok := d.array(func() bool {
 		var v T
@@ -261,19 +261,19 @@ func list[T any](d *docReader, out *[]T, elem func(*T) bool) bool {
 }
 
 func (d *docReader) emails(out *[]Email) bool {
-	return list(d, out, func(e *Email) bool {
+	return readList(d, out, func(e *Email) bool {
 		return d.object(func(key string) bool { return d.value(key, &e.Value, &e.Type, &e.Display, &e.Primary) })
 	})
 }
 
 func (d *docReader) multiValues(out *[]MultiValue) bool {
-	return list(d, out, func(m *MultiValue) bool {
+	return readList(d, out, func(m *MultiValue) bool {
 		return d.object(func(key string) bool { return d.value(key, &m.Value, &m.Type, &m.Display, &m.Primary) })
 	})
 }
 
 func (d *docReader) addresses(out *[]Address) bool {
-	return list(d, out, func(a *Address) bool {
+	return readList(d, out, func(a *Address) bool {
 		return d.object(func(key string) bool {
 			switch key {
 			case "formatted":
