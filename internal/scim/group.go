@@ -1,39 +1,37 @@
 package scim
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/provisioning-dev/scim-operator/internal/directory"
 )
 
-type groupOut struct {
-	Schemas     []string `json:"schemas"`
-	ID          string   `json:"id"`
-	ExternalID  string   `json:"externalId,omitempty"`
-	DisplayName string   `json:"displayName"`
-	Members     []refOut `json:"members,omitempty"`
-	Meta        metaOut  `json:"meta"`
-}
-
 // renderGroup returns the JSON form of g; members appear when they were loaded.
 func renderGroup(g *directory.Group, base string) []byte {
-	out := groupOut{Schemas: []string{SchemaGroup}, ID: g.ID, ExternalID: g.ExternalID,
-		DisplayName: g.DisplayName, Meta: newMeta("Group", base+"/Groups/"+g.ID, g.Meta)}
-	for _, m := range g.Members {
-		kind := "Users"
-		if m.Type == directory.MemberGroup {
-			kind = "Groups"
+	w := jsonWriter{b: make([]byte, 0, 256+160*len(g.Members))}
+	w.begin('{')
+	w.key("schemas")
+	w.begin('[')
+	w.str(SchemaGroup)
+	w.end(']')
+	w.field("id", g.ID)
+	w.optional("externalId", g.ExternalID)
+	w.field("displayName", g.DisplayName)
+	if len(g.Members) > 0 {
+		w.key("members")
+		w.begin('[')
+		for _, m := range g.Members {
+			path := "/Users/"
+			if m.Type == directory.MemberGroup {
+				path = "/Groups/"
+			}
+			writeRef(&w, base, path, m.Value, m.Display, string(m.Type))
 		}
-		out.Members = append(out.Members, refOut{Value: m.Value, Ref: base + "/" + kind + "/" + m.Value,
-			Display: m.Display, Type: string(m.Type)})
+		w.end(']')
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		// groupOut holds only strings; Marshal cannot fail on it.
-		return []byte(`{}`)
-	}
-	return body
+	writeMeta(&w, "Group", base, "/Groups/", g.ID, g.Meta)
+	w.end('}')
+	return w.b
 }
 
 // groupFromDocument reads a group from a canonical document.

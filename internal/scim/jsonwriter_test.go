@@ -55,6 +55,61 @@ type managerOut struct {
 	DisplayName string `json:"displayName,omitempty"`
 }
 
+// refOut is a user's group or a group's member.
+type refOut struct {
+	Value   string `json:"value"`
+	Ref     string `json:"$ref,omitempty"`
+	Display string `json:"display,omitempty"`
+	Type    string `json:"type,omitempty"`
+}
+
+type metaOut struct {
+	ResourceType string `json:"resourceType"`
+	Created      string `json:"created"`
+	LastModified string `json:"lastModified"`
+	Location     string `json:"location"`
+	Version      string `json:"version"`
+}
+
+func newMeta(resourceType, location string, m directory.Meta) metaOut {
+	return metaOut{
+		ResourceType: resourceType,
+		Created:      m.Created.UTC().Format(time.RFC3339Nano),
+		LastModified: m.LastModified.UTC().Format(time.RFC3339Nano),
+		Location:     location,
+		Version:      m.ETag(),
+	}
+}
+
+type groupOut struct {
+	Schemas     []string `json:"schemas"`
+	ID          string   `json:"id"`
+	ExternalID  string   `json:"externalId,omitempty"`
+	DisplayName string   `json:"displayName"`
+	Members     []refOut `json:"members,omitempty"`
+	Meta        metaOut  `json:"meta"`
+}
+
+// renderGroupWithEncodingJSON is renderGroup by reflection.
+func renderGroupWithEncodingJSON(t testing.TB, g *directory.Group, base string) []byte {
+	t.Helper()
+	out := groupOut{Schemas: []string{SchemaGroup}, ID: g.ID, ExternalID: g.ExternalID,
+		DisplayName: g.DisplayName, Meta: newMeta("Group", base+"/Groups/"+g.ID, g.Meta)}
+	for _, m := range g.Members {
+		kind := "Users"
+		if m.Type == directory.MemberGroup {
+			kind = "Groups"
+		}
+		out.Members = append(out.Members, refOut{Value: m.Value, Ref: base + "/" + kind + "/" + m.Value,
+			Display: m.Display, Type: string(m.Type)})
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
 // renderUserWithEncodingJSON is renderUser by reflection: userOut, with the agency extension
 // (directory.Extension's tags) added as the last member.
 func renderUserWithEncodingJSON(t testing.TB, s *Server, u *directory.User, base string) []byte {
@@ -165,6 +220,31 @@ func TestRenderUser_MatchesEncodingJSON(t *testing.T) {
 				if got := s.renderUser(&tt.user, base); !bytes.Equal(got, want) {
 					t.Errorf("renderUser:\n got %s\nwant %s", got, want)
 				}
+			}
+		})
+	}
+}
+
+func TestRenderGroup_MatchesEncodingJSON(t *testing.T) {
+	when := time.Date(2026, 12, 4, 17, 30, 0, 5000, time.UTC)
+	tests := []struct {
+		name  string
+		group directory.Group
+	}{
+		{name: "without members", group: directory.Group{ID: "g1", DisplayName: "Patrol-A", Meta: directory.Meta{
+			Created: when, LastModified: when, Version: 1}}},
+		{name: "users, a group and a member of no known type", group: directory.Group{ID: "g2", ExternalID: "00g2",
+			DisplayName: "K9", Members: []directory.Member{{Value: "u1", Type: directory.MemberUser, Display: "One"},
+				{Value: "g1", Type: directory.MemberGroup}, {Value: "x"}}, Meta: directory.Meta{Version: 7}}},
+		{name: "characters that need escaping", group: directory.Group{ID: awkward, DisplayName: awkward,
+			ExternalID: awkward, Members: []directory.Member{{Value: awkward, Display: awkward, Type: "User"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := "https://scim.example/api/v2/agencies/a/scim"
+			want := renderGroupWithEncodingJSON(t, &tt.group, base)
+			if got := renderGroup(&tt.group, base); !bytes.Equal(got, want) {
+				t.Errorf("renderGroup:\n got %s\nwant %s", got, want)
 			}
 		})
 	}

@@ -5,36 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/provisioning-dev/scim-operator/internal/directory"
 )
-
-// refOut is a user's group or a group's member.
-type refOut struct {
-	Value   string `json:"value"`
-	Ref     string `json:"$ref,omitempty"`
-	Display string `json:"display,omitempty"`
-	Type    string `json:"type,omitempty"`
-}
-
-type metaOut struct {
-	ResourceType string `json:"resourceType"`
-	Created      string `json:"created"`
-	LastModified string `json:"lastModified"`
-	Location     string `json:"location"`
-	Version      string `json:"version"`
-}
-
-func newMeta(resourceType, location string, m directory.Meta) metaOut {
-	return metaOut{
-		ResourceType: resourceType,
-		Created:      m.Created.UTC().Format(time.RFC3339Nano),
-		LastModified: m.LastModified.UTC().Format(time.RFC3339Nano),
-		Location:     location,
-		Version:      m.ETag(),
-	}
-}
 
 // renderUser returns the JSON form of u. base is the absolute SCIM base URL. Members come in
 // a fixed order, the agency extension last; empty attributes are left out.
@@ -91,13 +64,7 @@ func (s *Server) appendUser(b []byte, u *directory.User, base string) []byte {
 		w.key("groups")
 		w.begin('[')
 		for _, g := range u.Groups {
-			w.begin('{')
-			w.field("value", g.ID)
-			w.key("$ref")
-			w.concat(base, "/Groups/", g.ID)
-			w.optional("display", g.DisplayName)
-			w.field("type", "direct")
-			w.end('}')
+			writeRef(&w, base, "/Groups/", g.ID, g.DisplayName, "direct")
 		}
 		w.end(']')
 	}
@@ -193,8 +160,20 @@ func writeEnterprise(w *jsonWriter, e directory.EnterpriseUser) {
 	w.end('}')
 }
 
-// writeMeta writes a resource's meta member, as newMeta's metaOut encodes. The resource's
-// location is base + path + id.
+// writeRef writes a reference to another resource (a user's group, a group's member): its
+// id, its location base + path + id, and its display name and type when known.
+func writeRef(w *jsonWriter, base, path, id, display, typ string) {
+	w.begin('{')
+	w.field("value", id)
+	w.key("$ref")
+	w.concat(base, path, id)
+	w.optional("display", display)
+	w.optional("type", typ)
+	w.end('}')
+}
+
+// writeMeta writes a resource's meta member (RFC 7643 section 3.1). The resource's location
+// is base + path + id; times are RFC 3339 in UTC.
 func writeMeta(w *jsonWriter, resourceType, base, path, id string, m directory.Meta) {
 	w.key("meta")
 	w.begin('{')
