@@ -18,7 +18,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 func (s *Server) answerGroups(w http.ResponseWriter, r *http.Request, p listParams) {
 	page, err := s.store.ListGroups(r.Context(), directory.Query{
 		Filter: p.filter, SortBy: p.sortBy, SortOrder: p.sortOrder, StartIndex: p.startIndex, Count: p.count,
-		WithMembers: wants(p.attrs, p.excluded, "members"),
+		WithMembers: s.groupSet.wants(p.attrs, p.excluded, "members"),
 	})
 	if err != nil {
 		writeError(w, err)
@@ -51,7 +51,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
 		writeError(w, err)
 		return
 	}
-	g, err := s.store.GetGroup(r.Context(), id, wants(attrs, excluded, "members"))
+	g, err := s.store.GetGroup(r.Context(), id, s.groupSet.wants(attrs, excluded, "members"))
 	if err != nil {
 		writeError(w, err)
 		return

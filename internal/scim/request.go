@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,26 +222,20 @@ func (s *Server) attrList(names []string) ([]filter.AttrPath, error) {
 	return out, nil
 }
 
-// wants reports whether a response with these attribute selections includes attr (a core
-// attribute name), so the store can skip loading it. A selected attribute may be qualified
-// with a core schema URN (RFC 7644 section 3.10); loading too much is harmless, since the
-// projection decides what is returned.
-func wants(attrs, excluded []filter.AttrPath, attr string) bool {
+// wants reports whether a response with these attribute selections includes attr, a
+// top-level attribute of the core schema, so the store can skip loading it. Paths name it
+// with or without the core schema's URN (RFC 7644 section 3.10), as the projection reads them.
+func (s *schemaSet) wants(attrs, excluded []filter.AttrPath, attr string) bool {
+	names := func(p filter.AttrPath) bool {
+		key, ok := s.containerKey(p)
+		return ok && key == "" && strings.EqualFold(p.Name, attr)
+	}
 	for _, e := range excluded {
-		if e.URN == "" && e.Sub == "" && strings.EqualFold(e.Name, attr) {
+		if e.Sub == "" && names(e) {
 			return false
 		}
 	}
-	if len(attrs) == 0 {
-		return true
-	}
-	for _, a := range attrs {
-		core := a.URN == "" || strings.EqualFold(a.URN, SchemaUser) || strings.EqualFold(a.URN, SchemaGroup)
-		if core && strings.EqualFold(a.Name, attr) {
-			return true
-		}
-	}
-	return false
+	return len(attrs) == 0 || slices.ContainsFunc(attrs, names)
 }
 
 // ifMatch reads If-Match into a write option. "*" and no header give none; a tag that names

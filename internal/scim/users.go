@@ -18,7 +18,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 func (s *Server) answerUsers(w http.ResponseWriter, r *http.Request, p listParams) {
 	page, err := s.store.ListUsers(r.Context(), directory.Query{
 		Filter: p.filter, SortBy: p.sortBy, SortOrder: p.sortOrder, StartIndex: p.startIndex, Count: p.count,
-		WithMembers: wants(p.attrs, p.excluded, "groups"),
+		WithMembers: s.users.wants(p.attrs, p.excluded, "groups"),
 	})
 	if err != nil {
 		writeError(w, err)
