@@ -100,25 +100,17 @@ func (s *Sim) listGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func groupMatches(g *group, f map[string]string) bool {
-	for k, v := range f {
-		switch k {
+	return matchesFilter(f, func(key string) (string, bool) {
+		switch key {
 		case "id":
-			if g.ID != v {
-				return false
-			}
+			return g.ID, true
 		case "type":
-			if g.Type != v {
-				return false
-			}
+			return g.Type, true
 		case "profile.name":
-			if !strings.EqualFold(g.name(), v) {
-				return false
-			}
-		default:
-			return false
+			return g.name(), true
 		}
-	}
-	return true
+		return "", false
+	})
 }
 
 func (s *Sim) getGroup(r *http.Request) (int, any, error) {

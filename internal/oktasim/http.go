@@ -215,6 +215,26 @@ func parseFilter(expr string) (map[string]string, error) {
 	return out, nil
 }
 
+// matchesFilter reports whether a resource meets every clause of a parseFilter result. field
+// gives the resource's value for a key, and false for a key it does not have (which matches
+// nothing). Profile attributes compare case-insensitively, the rest exactly.
+func matchesFilter(f map[string]string, field func(key string) (string, bool)) bool {
+	for k, want := range f {
+		got, ok := field(k)
+		if !ok {
+			return false
+		}
+		if strings.HasPrefix(k, "profile.") {
+			if !strings.EqualFold(got, want) {
+				return false
+			}
+		} else if got != want {
+			return false
+		}
+	}
+	return true
+}
+
 func splitAnd(expr string) []string {
 	var out []string
 	rest := expr

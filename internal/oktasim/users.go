@@ -117,25 +117,17 @@ func userMatchesQ(u *user, q string) bool {
 }
 
 func userMatches(u *user, f map[string]string) bool {
-	for k, v := range f {
+	return matchesFilter(f, func(key string) (string, bool) {
 		switch {
-		case k == "id":
-			if u.ID != v {
-				return false
-			}
-		case k == "status":
-			if u.Status != v {
-				return false
-			}
-		case strings.HasPrefix(k, "profile."):
-			if !strings.EqualFold(fmt.Sprint(u.Profile[strings.TrimPrefix(k, "profile.")]), v) {
-				return false
-			}
-		default:
-			return false
+		case key == "id":
+			return u.ID, true
+		case key == "status":
+			return u.Status, true
+		case strings.HasPrefix(key, "profile."):
+			return fmt.Sprint(u.Profile[strings.TrimPrefix(key, "profile.")]), true
 		}
-	}
-	return true
+		return "", false
+	})
 }
 
 func (s *Sim) getUser(r *http.Request) (int, any, error) {
