@@ -15,6 +15,7 @@ test-store-pg: ## Test the directory against SQLite and a throwaway PostgreSQL 1
 fuzz-store: ## Fuzz the filter and PATCH path parsers, the SQL filter translation and the stored-user reader briefly (FUZZTIME each).
 	go test ./internal/filter -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	go test ./internal/filter -run '^$$' -fuzz '^FuzzParsePath$$' -fuzztime $(FUZZTIME)
+	go test ./internal/filter -run '^$$' -fuzz '^FuzzUnquote$$' -fuzztime $(FUZZTIME)
 	go test ./internal/directory -run '^$$' -fuzz '^FuzzListUsersFilter$$' -fuzztime $(FUZZTIME)
 	go test ./internal/directory -run '^$$' -fuzz '^FuzzDecodeUserDoc$$' -fuzztime $(FUZZTIME)
 	go test ./internal/directory -run '^$$' -fuzz '^FuzzParseTime$$' -fuzztime $(FUZZTIME)

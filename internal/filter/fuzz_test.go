@@ -1,8 +1,10 @@
 package filter
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -47,6 +49,27 @@ func FuzzParsePath(f *testing.F) {
 		}
 		if !reflect.DeepEqual(again, p) {
 			t.Fatalf("round trip of %q changed the path: %s vs %s", in, p, again)
+		}
+	})
+}
+
+// FuzzUnquote checks that unquote reads every string literal the parser can meet as
+// encoding/json does: the same string, and failure exactly where encoding/json fails.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{"bjensen@example.com", `a\"b`, `\u00e9t\u00E9`, "caf\xc3\xa9", "bad\xff", "tab\there",
+		`\ud800`, `\x`, "\u2028", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		if strings.Contains(body, `"`) {
+			t.Skip("the parser ends a literal at its first unescaped quote")
+		}
+		lit := `"` + body + `"`
+		var want string
+		wantErr := json.Unmarshal([]byte(lit), &want)
+		got, ok := unquote(lit)
+		if ok != (wantErr == nil) || got != want {
+			t.Fatalf("unquote(%q) = %q, %t; encoding/json: %q, %v", lit, got, ok, want, wantErr)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits that keep a hostile filter cheap to reject.
@@ -381,8 +382,8 @@ func (p *parser) stringValue() (Value, error) {
 			continue
 		case '"':
 			p.pos++
-			var s string
-			if err := json.Unmarshal([]byte(p.in[start:p.pos]), &s); err != nil {
+			s, ok := unquote(p.in[start:p.pos])
+			if !ok {
 				return Value{}, p.fail(start, "invalid string escape")
 			}
 			v := Value{Kind: KindString, Str: s}
@@ -395,6 +396,28 @@ func (p *parser) stringValue() (Value, error) {
 		p.pos++
 	}
 	return Value{}, p.fail(start, "unterminated string")
+}
+
+// unquote reads a JSON string literal, quotes included, as encoding/json does. A literal
+// without escapes, control characters or invalid UTF-8 (every userName Okta looks up) is its
+// own content, so only the others go through encoding/json.
+func unquote(lit string) (string, bool) {
+	body := lit[1 : len(lit)-1]
+	plain := true
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; c == '\\' || c < ' ' {
+			plain = false
+			break
+		}
+	}
+	if plain && utf8.ValidString(body) {
+		return body, true
+	}
+	var s string
+	if err := json.Unmarshal([]byte(lit), &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // parseDateTime recognises an RFC 3339 timestamp (xsd:dateTime as SCIM uses it).
