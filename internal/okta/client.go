@@ -61,21 +61,34 @@ func (o Options) withDefaults() Options {
 
 // Factory builds clients and shares, per org, the rate-limit state and the concurrency bound,
 // so that many AgencyProvisioning objects on one org respect one budget. It caches a client
-// per set of credentials (a service app's access token lives in its client) and rebuilds one
-// that Okta answered 401, so that a revoked access token is not used again.
+// per set of credentials (a service app's access token lives in its client), rebuilds one
+// that Okta answered 401, so that a revoked access token is not used again, and forgets one
+// unused for idleClientTTL, so rotated credentials do not pile up.
 type Factory struct {
 	opts    Options
+	now     func() time.Time
 	mu      sync.Mutex
 	gates   map[string]*orgGate
-	clients map[string]*Client
+	clients map[string]*cachedClient
+}
+
+// idleClientTTL is how long a Factory keeps a client nobody asked for. Every agency asks for
+// its client at each full sync (every 10 minutes by default); a longer resync period only
+// costs a new access token.
+const idleClientTTL = time.Hour
+
+type cachedClient struct {
+	client   *Client
+	lastUsed time.Time
 }
 
 // NewFactory returns a Factory with opts.
 func NewFactory(opts Options) *Factory {
 	return &Factory{
 		opts:    opts.withDefaults(),
+		now:     time.Now,
 		gates:   map[string]*orgGate{},
-		clients: map[string]*Client{},
+		clients: map[string]*cachedClient{},
 	}
 }
 
@@ -92,10 +105,17 @@ func (f *Factory) New(creds Credentials) (*Client, error) {
 	key := credentialsKey(creds)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	now := f.now()
+	for k, e := range f.clients {
+		if now.Sub(e.lastUsed) > idleClientTTL {
+			delete(f.clients, k)
+		}
+	}
 	// A client Okta refused is rebuilt: a service app's cached access token may have been
 	// revoked (the app was deactivated) while its key is still good.
-	if c, ok := f.clients[key]; ok && !c.transport.rejected.Load() {
-		return c, nil
+	if e, ok := f.clients[key]; ok && !e.client.transport.rejected.Load() {
+		e.lastUsed = now
+		return e.client, nil
 	}
 	u, _ := ParseOrgURL(creds.OrgURL)
 	gate, ok := f.gates[u.Host]
@@ -107,7 +127,7 @@ func (f *Factory) New(creds Credentials) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.clients[key] = c
+	f.clients[key] = &cachedClient{client: c, lastUsed: now}
 	return c, nil
 }
 

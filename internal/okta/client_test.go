@@ -441,3 +441,34 @@ func TestFactory_ReusesAClientUntilOktaRejectsIt(t *testing.T) {
 		t.Fatalf("the factory kept a client that Okta answered 401")
 	}
 }
+
+func TestFactory_ForgetsClientsUnusedForAnHour(t *testing.T) {
+	org := newFakeOrg(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, []any{}) })
+	f := NewFactory(fastOptions())
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	f.now = func() time.Time { return now }
+	build := func(token string) *Client {
+		t.Helper()
+		c, err := f.New(Credentials{OrgURL: org.srv.URL, APIToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	old, kept := build("rotated-away"), build("in-use")
+	now = now.Add(50 * time.Minute)
+	if build("in-use") != kept {
+		t.Fatalf("a client used 50 minutes ago was rebuilt")
+	}
+	now = now.Add(20 * time.Minute) // "rotated-away" last used 70 minutes ago, "in-use" 20.
+	build("new")
+	if len(f.clients) != 2 {
+		t.Fatalf("the factory holds %d clients, want 2 (in-use and new)", len(f.clients))
+	}
+	if build("in-use") != kept {
+		t.Fatalf("a client used 20 minutes ago was rebuilt")
+	}
+	if build("rotated-away") == old {
+		t.Fatalf("a client unused for 70 minutes was kept")
+	}
+}
