@@ -64,7 +64,7 @@ func newReconcilers(
 	if err := o.Ingress.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("SCIM Ingress defaults: %w", err)
 	}
-	recorder := mgr.GetEventRecorder(EventSource)
+	recorder := BoundedNotes(mgr.GetEventRecorder(EventSource))
 	ap := &AgencyProvisioningReconciler{
 		Client:          mgr.GetClient(),
 		Scheme:          mgr.GetScheme(),

@@ -32,6 +32,8 @@ var (
 	restConfig *rest.Config
 	k8sClient  client.Client
 	testScheme = runtime.NewScheme()
+	// suiteRecorder is the workload manager's Event recorder, as setup.go builds it.
+	suiteRecorder EventRecorder
 )
 
 // workloadSuiteLabel marks the AgencyProvisionings that the workload tests' manager
@@ -99,10 +101,11 @@ func startWorkloadManager(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("new manager: %w", err)
 	}
+	suiteRecorder = BoundedNotes(mgr.GetEventRecorder(EventSource))
 	r := &AgencyProvisioningReconciler{
 		Client:          mgr.GetClient(),
 		Scheme:          mgr.GetScheme(),
-		Recorder:        mgr.GetEventRecorder("scim-operator"),
+		Recorder:        suiteRecorder,
 		ScimServerImage: testImage,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
