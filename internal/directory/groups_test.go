@@ -1,8 +1,11 @@
 package directory
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -249,5 +252,65 @@ func TestGroups_UserGroupsHaveOneOrderOnEveryRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		groupNames("ReplaceUser", replaced)
+	})
+}
+
+// TestGroups_UserGroupMovesAndGroupWritesRunConcurrently moves users between their user groups
+// while the same groups' members are replaced, added and removed, as Okta does through several
+// replicas: every write succeeds (PostgreSQL found deadlocks when a user's write locked
+// the membership row before the group's row and a group's write the other way round).
+func TestGroups_UserGroupMovesAndGroupWritesRunConcurrently(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		groupID := func(name string) string {
+			page, err := st.ListGroups(t.Context(), Query{Filter: mustParse(t, `displayName eq "`+name+`"`), Count: 1})
+			if err != nil || len(page.Resources) != 1 {
+				t.Fatalf("find group %s: %+v %v", name, page, err)
+			}
+			return page.Resources[0].ID
+		}
+		groupA, groupB := groupID("Patrol-A"), groupID("Patrol-B")
+		users := make([]User, 8)
+		members := make([]Member, len(users))
+		for i := range users {
+			u := oktaUser(i)
+			u.Extension.UserGroupName = "Patrol-A"
+			users[i] = *mustCreateUser(t, st, u)
+			members[i] = Member{Value: users[i].ID}
+		}
+		for round := range 6 {
+			var wg sync.WaitGroup
+			errs := make(chan error, 3*len(users))
+			for i, u := range users {
+				wg.Go(func() {
+					next := oktaUser(i)
+					// Half the users move A to B while the other half move B to A.
+					next.Extension.UserGroupName = []string{"Patrol-A", "Patrol-B"}[(round+i)%2]
+					if _, err := st.ReplaceUser(context.Background(), u.ID, next); err != nil {
+						errs <- fmt.Errorf("move user %d: %w", i, err)
+					}
+				})
+				wg.Go(func() {
+					g := Group{DisplayName: "Patrol-A", Members: members}
+					if _, err := st.ReplaceGroup(context.Background(), groupA, g); err != nil {
+						errs <- fmt.Errorf("replace Patrol-A: %w", err)
+					}
+				})
+				wg.Go(func() {
+					op := GroupOp{Kind: OpAddMembers, Members: []string{u.ID}}
+					if round%2 == 1 {
+						op.Kind = OpRemoveMembers
+					}
+					if _, err := st.PatchGroup(context.Background(), groupB, []GroupOp{op}); err != nil {
+						errs <- fmt.Errorf("patch Patrol-B: %w", err)
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
 	})
 }

@@ -119,6 +119,9 @@ func (s *sqlStore) createUserTx(ctx context.Context, tx *conn, u User) (*User, e
 	}
 	now := s.stamp()
 	u.Meta = Meta{Created: now, LastModified: now, Version: 1}
+	if err := s.lockUserGroups(ctx, tx, u.Extension.UserGroupName); err != nil {
+		return nil, err
+	}
 	groupSeq, err := s.resolveUserGroup(ctx, tx, &u)
 	if err != nil {
 		return nil, err
@@ -246,6 +249,12 @@ func (s *sqlStore) updateUser(
 	oldDoc string,
 	next *User,
 ) (*User, error) {
+	if !strings.EqualFold(old.Extension.UserGroupName, next.Extension.UserGroupName) {
+		err := s.lockUserGroups(ctx, tx, old.Extension.UserGroupName, next.Extension.UserGroupName)
+		if err != nil {
+			return nil, err
+		}
+	}
 	groupSeq, err := s.resolveUserGroup(ctx, tx, next)
 	if err != nil {
 		return nil, err
@@ -298,6 +307,40 @@ func (s *sqlStore) moveUserGroup(ctx context.Context, tx *conn, old, next *User,
 	}
 	if newSeq != 0 {
 		return s.joinGroup(ctx, tx, newSeq, next.ID)
+	}
+	return nil
+}
+
+// lockUserGroups locks the rows of the groups a user joins or leaves, in creation order,
+// before any membership row is written. Group writes lock the group's row first too, so the
+// two never wait for each other in opposite orders (PostgreSQL answered one with a deadlock
+// error), and neither do two users moving between the same groups in opposite directions.
+// It also keeps a group from being deleted between its lookup and the user joining it.
+// SQLite runs one write at a time and needs no lock. Names holding U+0000 are skipped:
+// resolveUserGroup refuses them.
+func (s *sqlStore) lockUserGroups(ctx context.Context, tx *conn, names ...string) error {
+	if s.d.forUpdate == "" {
+		return nil
+	}
+	lowered := make([]string, 0, len(names))
+	for _, name := range names {
+		if name != "" && !strings.ContainsRune(name, 0) {
+			lowered = append(lowered, strings.ToLower(name))
+		}
+	}
+	if len(lowered) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT seq FROM groups WHERE "+s.d.inList("display_name_ci")+
+		" ORDER BY seq"+s.d.forUpdate, s.d.listArg(lowered))
+	if err != nil {
+		return fmt.Errorf("lock user groups: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lock user groups: %w", err)
 	}
 	return nil
 }
