@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -40,10 +39,6 @@ import (
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 )
-
-// storeRecheckInterval is how often a missing postgres Secret is looked for again; Secrets are
-// not watched by this controller.
-const storeRecheckInterval = 30 * time.Second
 
 // EventRecorder records Kubernetes Events (events.k8s.io); the manager's
 // GetEventRecorder gives one.
@@ -100,7 +95,7 @@ type apScope struct {
 func (r *AgencyProvisioningReconciler) Reconcile(
 	ctx context.Context,
 	req ctrl.Request,
-) (result ctrl.Result, retErr error) {
+) (_ ctrl.Result, retErr error) {
 	ap := &scimv1alpha1.AgencyProvisioning{}
 	if err := r.Get(ctx, req.NamespacedName, ap); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -121,15 +116,13 @@ func (r *AgencyProvisioningReconciler) Reconcile(
 	}
 	available := scimServerAvailableCondition(s.deployment, s.storeProblem, ap.Generation)
 	meta.SetStatusCondition(&ap.Status.Conditions, available)
-	result = r.recheckStore(s)
 
 	// The Okta side: OktaAuthenticated, IssuerVerified, OktaAppsConfigured, ProvisioningConnected,
 	// ScimAuthenticated.
 	if r.Okta == nil {
-		return result, nil
+		return ctrl.Result{}, nil
 	}
-	oktaResult, err := r.Okta.Reconcile(ctx, ap)
-	return earliest(result, oktaResult), err
+	return r.Okta.Reconcile(ctx, ap)
 }
 
 // reconcileDelete lets the Okta step remove what it created; the SCIM server's objects go
@@ -142,22 +135,6 @@ func (r *AgencyProvisioningReconciler) reconcileDelete(ctx context.Context, ap *
 		return fmt.Errorf("finalize Okta objects: %w", err)
 	}
 	return nil
-}
-
-// recheckStore asks to be called again while the postgres Secret is missing.
-func (r *AgencyProvisioningReconciler) recheckStore(s *apScope) ctrl.Result {
-	if s.storeProblem == "" {
-		return ctrl.Result{}
-	}
-	return ctrl.Result{RequeueAfter: storeRecheckInterval}
-}
-
-// earliest combines two results, keeping the sooner requeue.
-func earliest(a, b ctrl.Result) ctrl.Result {
-	if a.RequeueAfter == 0 || (b.RequeueAfter > 0 && b.RequeueAfter < a.RequeueAfter) {
-		return b
-	}
-	return a
 }
 
 // finishStatus computes Ready, records Events for the conditions that changed, and patches the
@@ -209,8 +186,14 @@ func (r *AgencyProvisioningReconciler) event(
 }
 
 // SetupWithManager registers the controller: it watches AgencyProvisionings (spec and
-// annotation changes), the objects they own, and the store's volume claims.
+// annotation changes), the objects they own, the store's volume claims, and the Secrets they
+// name, so a credentials or postgres Secret created or fixed is acted on at once.
 func (r *AgencyProvisioningReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &scimv1alpha1.AgencyProvisioning{},
+		secretNameIndex, secretNames)
+	if err != nil {
+		return fmt.Errorf("index AgencyProvisionings by Secret: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&scimv1alpha1.AgencyProvisioning{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
@@ -220,8 +203,42 @@ func (r *AgencyProvisioningReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&networkingv1.Ingress{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(claimOwner)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretUsers)).
 		Named("agencyprovisioning").
 		Complete(r)
+}
+
+// secretNameIndex indexes AgencyProvisionings by the Secrets their spec names.
+const secretNameIndex = "spec.secretNames"
+
+// secretNames lists the Secrets an AgencyProvisioning's spec names: the Okta credentials and
+// the postgres connection.
+func secretNames(obj client.Object) []string {
+	ap, ok := obj.(*scimv1alpha1.AgencyProvisioning)
+	if !ok {
+		return nil
+	}
+	names := []string{ap.Spec.Okta.CredentialsSecretRef.Name}
+	if pg := ap.Spec.ScimServer.Storage.Postgres; pg != nil {
+		names = append(names, pg.ConnectionSecretRef.Name)
+	}
+	return names
+}
+
+// secretUsers maps a Secret to the AgencyProvisionings in its namespace that name it.
+func (r *AgencyProvisioningReconciler) secretUsers(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list scimv1alpha1.AgencyProvisioningList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace()),
+		client.MatchingFields{secretNameIndex: obj.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing the AgencyProvisionings that name a Secret failed",
+			"secret", obj.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, ap := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ap)})
+	}
+	return reqs
 }
 
 // claimOwner maps a store volume claim to the AgencyProvisioning it was made for.

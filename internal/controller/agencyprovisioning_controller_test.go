@@ -317,7 +317,7 @@ func currentEndpoint(t *testing.T, ap *scimv1alpha1.AgencyProvisioning) string {
 	return cur.Status.ScimEndpoint
 }
 
-func TestAgencyProvisioning_MissingPostgresSecretIsNamedInTheCondition(t *testing.T) {
+func TestAgencyProvisioning_MissingPostgresSecretIsNamedUntilItIsCreated(t *testing.T) {
 	g := NewWithT(t)
 	ap := createAgency(t, withPostgres(newAgency(newNamespace(t), "pd"), "no-such-secret", 1))
 
@@ -328,6 +328,14 @@ func TestAgencyProvisioning_MissingPostgresSecretIsNamedInTheCondition(t *testin
 	))
 	g.Eventually(condition(t, ap, scimv1alpha1.ConditionReady), eventually, poll).
 		Should(HaveField("Reason", scimv1alpha1.ReasonStoreUnreachable))
+
+	// Creating the Secret is acted on at once: Secrets the spec names are watched.
+	g.Expect(k8sClient.Create(t.Context(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ap.Namespace, Name: "no-such-secret"},
+		StringData: map[string]string{"url": "postgres://scim:pw@db.example.test:5432/scim"},
+	})).To(Succeed())
+	g.Eventually(condition(t, ap, scimv1alpha1.ConditionScimServerAvailable), 5*time.Second, poll).
+		ShouldNot(HaveField("Reason", scimv1alpha1.ReasonStoreUnreachable))
 }
 
 func TestAgencyProvisioning_GrowingTheStoreGrowsTheClaimWhereTheClassAllows(t *testing.T) {

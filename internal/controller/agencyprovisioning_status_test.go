@@ -163,9 +163,19 @@ func TestWorkloadFailedCondition_NamesTheError(t *testing.T) {
 	g.Expect(c.Message).To(ContainSubstring(`Deployment "pd-scim": forbidden`))
 }
 
-func TestEarliest_KeepsTheSoonerRequeue(t *testing.T) {
-	g := NewWithT(t)
-	g.Expect(earliest(ctrlResult(0), ctrlResult(5)).RequeueAfter).To(BeEquivalentTo(5))
-	g.Expect(earliest(ctrlResult(9), ctrlResult(5)).RequeueAfter).To(BeEquivalentTo(5))
-	g.Expect(earliest(ctrlResult(3), ctrlResult(0)).RequeueAfter).To(BeEquivalentTo(3))
+func TestSecretNames_ListsTheSecretsTheSpecNames(t *testing.T) {
+	tests := []struct {
+		name string
+		ap   *scimv1alpha1.AgencyProvisioning
+		want []string
+	}{
+		{name: "sqlite agency names its Okta credentials", ap: newAgency("ns", "pd"), want: []string{"okta-api"}},
+		{name: "postgres agency names its connection too", ap: withPostgres(newAgency("ns", "pd"), "pd-pg", 2),
+			want: []string{"okta-api", "pd-pg"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(secretNames(tt.ap)).To(Equal(tt.want))
+		})
+	}
 }

@@ -1,12 +1,9 @@
 package controller
 
 import (
-	"time"
-
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 )
@@ -72,6 +69,5 @@ func withIngress(ap *scimv1alpha1.AgencyProvisioning) *scimv1alpha1.AgencyProvis
 	return ap
 }
 
-func ctrlResult(after time.Duration) ctrl.Result { return ctrl.Result{RequeueAfter: after} }
 
 func resourceQuantity(s string) resource.Quantity { return resource.MustParse(s) }
