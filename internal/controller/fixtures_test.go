@@ -69,5 +69,4 @@ func withIngress(ap *scimv1alpha1.AgencyProvisioning) *scimv1alpha1.AgencyProvis
 	return ap
 }
 
-
 func resourceQuantity(s string) resource.Quantity { return resource.MustParse(s) }
