@@ -67,7 +67,7 @@ func (s *sqlStore) GetGroup(ctx context.Context, id string, withMembers bool) (*
 }
 
 func (s *sqlStore) loadGroup(ctx context.Context, db dbtx, id string, forUpdate bool) (int64, *Group, error) {
-	if strings.ContainsRune(id, 0) {
+	if badID(id) {
 		return 0, nil, errorf(KindNotFound, "id", "group not found")
 	}
 	query := selectGroup + " WHERE g.id = ?"
@@ -175,8 +175,8 @@ func (s *sqlStore) patchGroupTx(
 // applyGroupOp applies one operation and returns how many rows it changed.
 func (s *sqlStore) applyGroupOp(ctx context.Context, tx *conn, seq int64, g *Group, op GroupOp) (int64, error) {
 	for _, id := range op.Members {
-		if strings.ContainsRune(id, 0) {
-			return 0, errorf(KindInvalidValue, "members", "a member id cannot contain U+0000")
+		if badID(id) {
+			return 0, errorf(KindInvalidValue, "members", "a member id must be UTF-8 without U+0000")
 		}
 	}
 	switch op.Kind {
@@ -279,8 +279,8 @@ func (s *sqlStore) addMembers(ctx context.Context, tx *conn, seq int64, groupID 
 		return 0, nil
 	}
 	for _, id := range ids {
-		if strings.ContainsRune(id, 0) {
-			return 0, errorf(KindInvalidValue, "members", "a member id cannot contain U+0000")
+		if badID(id) {
+			return 0, errorf(KindInvalidValue, "members", "a member id must be UTF-8 without U+0000")
 		}
 		if id == groupID {
 			return 0, errorf(KindInvalidValue, "members", "a group cannot be a member of itself")

@@ -3,6 +3,8 @@ package directory
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
+	"unicode/utf8"
 )
 
 // newID returns a random (version 4) UUID in its usual text form.
@@ -23,4 +25,10 @@ func newID() string {
 	out[23] = '-'
 	hex.Encode(out[24:], b[10:])
 	return string(out[:])
+}
+
+// badID reports whether id cannot name anything: it holds U+0000 or is not UTF-8 (a path such
+// as /Users/%FF). PostgreSQL refuses such text, so it is answered before reaching the database.
+func badID(id string) bool {
+	return strings.ContainsRune(id, 0) || !utf8.ValidString(id)
 }

@@ -151,7 +151,7 @@ func (s *sqlStore) createUserTx(ctx context.Context, tx *conn, u User) (*User, e
 
 // GetUser implements Store.
 func (s *sqlStore) GetUser(ctx context.Context, id string) (*User, error) {
-	if strings.ContainsRune(id, 0) {
+	if badID(id) {
 		return nil, errorf(KindNotFound, "id", "user not found")
 	}
 	// One row by primary key: too short to be worth watching for cancellation (see uniqueLookup).
@@ -172,7 +172,7 @@ func (s *sqlStore) GetUser(ctx context.Context, id string) (*User, error) {
 
 // loadUser reads one user by id; forUpdate locks the row (PostgreSQL).
 func (s *sqlStore) loadUser(ctx context.Context, db dbtx, id string, forUpdate bool) (int64, *User, string, error) {
-	if strings.ContainsRune(id, 0) {
+	if badID(id) {
 		return 0, nil, "", errorf(KindNotFound, "id", "user not found")
 	}
 	query := selectUser + " WHERE u.id = ?"

@@ -406,3 +406,35 @@ func TestUsers_NULCharactersAreInvalidValuesInBothStores(t *testing.T) {
 		wantKind(t, err, KindInvalidValue, "members")
 	})
 }
+
+// TestUsers_IDsThatAreNotUTF8NameNothingInBothStores: a path like /Users/%FF reaches the store
+// as an id that is not UTF-8; PostgreSQL refuses such text, and the answer must still be
+// "not found" (or an invalid member), not a store failure.
+func TestUsers_IDsThatAreNotUTF8NameNothingInBothStores(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		const id = "\xff\xfe"
+		deactivate := func() error { _, err := st.DeactivateUser(t.Context(), id); return err }
+		notFound := []struct {
+			name string
+			call func() error
+		}{
+			{name: "get user", call: func() error { _, err := st.GetUser(t.Context(), id); return err }},
+			{name: "replace user", call: func() error { _, err := st.ReplaceUser(t.Context(), id, oktaUser(1)); return err }},
+			{name: "deactivate user", call: deactivate},
+			{name: "get group", call: func() error { _, err := st.GetGroup(t.Context(), id, true); return err }},
+			{name: "patch group", call: func() error { _, err := st.PatchGroup(t.Context(), id, nil); return err }},
+			{name: "delete group", call: func() error { return st.DeleteGroup(t.Context(), id) }},
+		}
+		for _, tc := range notFound {
+			t.Run(tc.name, func(t *testing.T) {
+				wantKind(t, tc.call(), KindNotFound, "")
+			})
+		}
+		g := mustCreateGroup(t, st, Group{DisplayName: "G"})
+		for _, kind := range []GroupOpKind{OpAddMembers, OpReplaceMembers, OpRemoveMembers} {
+			_, err := st.PatchGroup(t.Context(), g.ID, []GroupOp{{Kind: kind, Members: []string{id}}})
+			wantKind(t, err, KindInvalidValue, "members")
+		}
+	})
+}

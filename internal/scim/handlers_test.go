@@ -178,6 +178,20 @@ func TestErrors_AreSCIMBodiesWithTheRightStatus(t *testing.T) {
 					status: http.StatusNotFound,
 				},
 				{
+					name:   "user id that is not UTF-8",
+					method: http.MethodGet,
+					path:   "/Users/%FF%FE",
+					status: http.StatusNotFound,
+				},
+				{
+					name:   "PATCH of a user id that is not UTF-8",
+					method: http.MethodPatch,
+					path:   "/Users/%FF",
+					body: `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+						"Operations": [{"op": "replace", "value": {"active": false}}]}`,
+					status: http.StatusNotFound,
+				},
+				{
 					name:     "PATCH with no operations",
 					method:   http.MethodPatch,
 					path:     "/Users/" + id,
