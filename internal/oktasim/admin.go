@@ -67,6 +67,7 @@ func (s *Sim) adminRoutes(mux *http.ServeMux) {
 	h("GET /__sim/api-tokens", func(*http.Request) (int, any, error) { return http.StatusOK, s.APITokens(), nil })
 	h("POST /__sim/api-tokens", s.adminIssueAPIToken)
 	h("POST /__sim/api-tokens/revoke", s.adminRevokeAPIToken)
+	h("POST /__sim/access-tokens", s.adminIssueAccessToken)
 }
 
 // SeedResult says what a roster seed created and which people Okta refused.
@@ -600,6 +601,21 @@ func (s *Sim) adminIssueAPIToken(r *http.Request) (int, any, error) {
 		APITokenInfo
 		Token string `json:"token"`
 	}{info, value}, nil
+}
+
+func (s *Sim) adminIssueAccessToken(r *http.Request) (int, any, error) {
+	body := struct {
+		ClientID string `json:"clientId"`
+	}{}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	token, lifetime, err := s.IssueAccessToken(body.ClientID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, map[string]any{"token_type": "Bearer", "access_token": token,
+		"expires_in": int(lifetime / time.Second)}, nil
 }
 
 func (s *Sim) adminRevokeAPIToken(r *http.Request) (int, any, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/okta/okta-sdk-golang/v2/okta"
 
+	"github.com/provisioning-dev/scim-operator/internal/auth"
 	"github.com/provisioning-dev/scim-operator/internal/oktasim"
 )
 
@@ -146,5 +147,37 @@ func TestServiceApp_DeactivationInvalidatesItsAccessTokens(t *testing.T) {
 	}
 	if err := list(); err == nil {
 		t.Fatalf("the access token revoked at deactivation works again after reactivation")
+	}
+}
+
+func TestAccessTokens_MintedTokenIsAcceptedByTheSCIMServersVerifier(t *testing.T) {
+	sim := startSim(t)
+	v, err := auth.NewVerifier(sim.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, clientID, wantCID string
+	}{
+		{name: "made-up client when none is named", wantCID: "0oahandtest"},
+		{name: "the named client", clientID: "0oaOperatorClient", wantCID: "0oaOperatorClient"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var minted struct {
+				AccessToken string `json:"access_token"`
+				ExpiresIn   int    `json:"expires_in"`
+			}
+			if code := simCall(t, sim, http.MethodPost, "/__sim/access-tokens", "",
+				map[string]any{"clientId": tt.clientID}, &minted); code != http.StatusCreated || minted.ExpiresIn != 3600 {
+				t.Fatalf("mint: HTTP %d, %+v", code, minted)
+			}
+			claims, err := v.Verify(t.Context(), minted.AccessToken)
+			if err != nil {
+				t.Fatalf("the SCIM server's verifier refused the minted token: %v", err)
+			}
+			if claims.ClientID != tt.wantCID {
+				t.Fatalf("cid = %q, want %q", claims.ClientID, tt.wantCID)
+			}
+		})
 	}
 }
