@@ -1,6 +1,10 @@
 package directory
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -240,4 +244,96 @@ func TestList_UsersCarryGroupsOnlyWhenAsked(t *testing.T) {
 			t.Fatalf("without groups: %+v %v", page.Resources[0].Groups, err)
 		}
 	})
+}
+
+// TestList_UsersBecomeVisibleInCreationOrderOnPostgres: a create that waits (here for an open
+// create of the same userName, as when Okta retries through another replica) must not become
+// visible after a create that came after it, or an import paging by startIndex reads a user
+// twice and skips another. PostgreSQL handed out positions (seq) before the wait, so the later
+// create committed first. SQLite runs one write at a time.
+func TestList_UsersBecomeVisibleInCreationOrderOnPostgres(t *testing.T) {
+	if os.Getenv(PostgresURLEnv) == "" {
+		t.Skipf("%s is not set", PostgresURLEnv)
+	}
+	st := openTestPostgres(t, agencyRules()).(*sqlStore)
+	mustCreateUser(t, st, oktaUser(1))
+	errRollback := errors.New("roll back")
+	inserted, release, firstDone := make(chan error, 1), make(chan struct{}), make(chan error, 1)
+	go func() {
+		firstDone <- st.inTx(context.Background(), func(tx *conn) error {
+			_, err := st.createUserTx(context.Background(), tx, oktaUser(2))
+			inserted <- err
+			<-release
+			return errRollback
+		})
+	}()
+	if err := <-inserted; err != nil {
+		close(release)
+		t.Fatalf("first create: %v", err)
+	}
+	// The retry waits for the first create; its many emails keep it busy after the wait.
+	retry := oktaUser(4)
+	retry.UserName = oktaUser(2).UserName
+	for i := range 500 {
+		retry.Emails = append(retry.Emails, Email{Value: fmt.Sprintf("alias%d@agency.example", i), Type: "other"})
+	}
+	retryDone, laterDone := make(chan error, 1), make(chan error, 1)
+	go func() { _, err := st.CreateUser(context.Background(), retry); retryDone <- err }()
+	waitForLockWaiters(t, st, 1)
+	go func() { _, err := st.CreateUser(context.Background(), oktaUser(3)); laterDone <- err }()
+	waitForLockWaiters(t, st, 2)
+	close(release)
+	if err := <-firstDone; !errors.Is(err, errRollback) {
+		t.Fatalf("first create: %v", err)
+	}
+	var seen [][]string
+	for pending := 2; pending > 0; {
+		select {
+		case err := <-retryDone:
+			pending--
+			if err != nil {
+				t.Fatalf("retried create: %v", err)
+			}
+		case err := <-laterDone:
+			pending--
+			if err != nil {
+				t.Fatalf("later create: %v", err)
+			}
+		default:
+			seen = append(seen, listUserNames(t, st))
+		}
+	}
+	final := listUserNames(t, st)
+	for _, names := range seen {
+		if len(names) > len(final) || !slices.Equal(names, final[:len(names)]) {
+			t.Fatalf("users seen while creates committed %v are not the start of the final order %v", names, final)
+		}
+	}
+}
+
+// waitForLockWaiters waits until n of the database's connections wait for a lock.
+func waitForLockWaiters(t *testing.T, st *sqlStore, n int) {
+	t.Helper()
+	for range 500 {
+		var waiting int
+		err := st.reader.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		if err != nil {
+			t.Fatalf("read lock waits: %v", err)
+		}
+		if waiting >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d connections wait for a lock after 5 s", n)
+}
+
+func listUserNames(t *testing.T, st Store) []string {
+	t.Helper()
+	page, err := st.ListUsers(t.Context(), Query{StartIndex: 1, Count: 100})
+	if err != nil {
+		t.Fatalf("list users: %v", err)
+	}
+	return strings.Split(userNames(page.Resources), ",")
 }

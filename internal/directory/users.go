@@ -112,6 +112,9 @@ func (s *sqlStore) CreateUser(ctx context.Context, u User) (*User, error) {
 
 // createUserTx is CreateUser inside a transaction.
 func (s *sqlStore) createUserTx(ctx context.Context, tx *conn, u User) (*User, error) {
+	if err := s.lockUserPositions(ctx, tx); err != nil {
+		return nil, err
+	}
 	u.ID = newID()
 	u.Groups = nil
 	if err := s.rules.applyUserRules(&u, nil); err != nil {
@@ -147,6 +150,24 @@ func (s *sqlStore) createUserTx(ctx context.Context, tx *conn, u User) (*User, e
 		}
 	}
 	return &u, nil
+}
+
+// lockUserPositions makes PostgreSQL's creates take their position (seq) and commit one at a
+// time, so users become visible in creation order and pages by position neither repeat nor
+// skip a user while others are created. Creates queued on the users counter's row until
+// commit already; the lock is now taken before the seq rather than after the insert, which
+// another create's wait (for a duplicate userName, say) could come between. SQLite runs one
+// write at a time.
+func (s *sqlStore) lockUserPositions(ctx context.Context, tx *conn) error {
+	if s.d.forUpdate == "" {
+		return nil
+	}
+	var n int64
+	err := tx.QueryRowContext(ctx, "SELECT value FROM counters WHERE name = 'users'"+s.d.forUpdate).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("lock user positions: %w", err)
+	}
+	return nil
 }
 
 // GetUser implements Store.
