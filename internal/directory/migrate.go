@@ -51,8 +51,9 @@ func (s *sqlStore) migrate(ctx context.Context, dir, lock string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+	// Under the lock too: PostgreSQL's IF NOT EXISTS does not stop two replicas from both
+	// creating the table, and the second one fails.
+	if err := s.inTx(ctx, func(tx *conn) error { return createMigrationsTable(ctx, tx, lock) }); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
@@ -61,6 +62,16 @@ func (s *sqlStore) migrate(ctx context.Context, dir, lock string) error {
 		}
 	}
 	return nil
+}
+
+func createMigrationsTable(ctx context.Context, tx *conn, lock string) error {
+	if lock != "" {
+		if err := tx.execScript(ctx, lock); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+	}
+	return tx.execScript(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
 }
 
 func (s *sqlStore) applyMigration(ctx context.Context, tx *conn, m migration, lock string) error {

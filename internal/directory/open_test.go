@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -141,3 +143,37 @@ func TestErrors_MatchSentinelsByKind(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(fmt.Errorf("wrapped: %w", err), target) }
+
+// TestOpen_ReplicasStartingTogetherAllOpenOnPostgres opens several stores on one new database at
+// once, as the replicas of a new agency start: each opens at its first attempt (one of them
+// failed to create schema_migrations, which the others were creating too, and retried).
+func TestOpen_ReplicasStartingTogetherAllOpenOnPostgres(t *testing.T) {
+	if os.Getenv(PostgresURLEnv) == "" {
+		t.Skipf("%s is not set", PostgresURLEnv)
+	}
+	for round := range 5 {
+		dbURL, drop, err := createPostgresDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		const replicas = 4
+		var wg sync.WaitGroup
+		errs := make([]error, replicas)
+		for i := range replicas {
+			wg.Go(func() {
+				var st Store
+				st, errs[i] = Open(context.Background(), dbURL, agencyRules(), quiet(nil)...)
+				if errs[i] == nil {
+					_ = st.Close()
+				}
+			})
+		}
+		wg.Wait()
+		drop()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d, replica %d: %v", round, i, err)
+			}
+		}
+	}
+}
