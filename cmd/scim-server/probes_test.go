@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -37,7 +38,7 @@ func TestProbes_ReadyzFollowsTheStore(t *testing.T) {
 		readyz  int
 		partial bool
 	}{
-		{name: "store not open yet", store: nil, readyz: http.StatusServiceUnavailable},
+		{name: "store not open yet", store: nil, readyz: http.StatusServiceUnavailable, partial: true},
 		{
 			name:    "store unreachable",
 			store:   pingStore{err: errors.New("connection refused")},
@@ -65,6 +66,10 @@ func TestProbes_ReadyzFollowsTheStore(t *testing.T) {
 				t.Errorf("/readyz = %d, want %d", got, tt.readyz)
 			}
 			rep := get(scimconfig.ReportPath)
+			var body scimconfig.Report
+			if err := json.Unmarshal(rep.Body.Bytes(), &body); err != nil || body.CountsUnavailable != tt.partial {
+				t.Errorf("/report body %s: countsUnavailable want %v (%v)", rep.Body, tt.partial, err)
+			}
 			if rep.Code != http.StatusOK || (rep.Header().Get("X-Report-Partial") != "") != tt.partial {
 				t.Errorf(
 					"/report = %d partial=%q, want partial %v",

@@ -205,8 +205,9 @@ func metricsMux(
 		}
 		report, err := monitor.Report(r.Context(), cfg.AgencyID, counter)
 		w.Header().Set("Content-Type", "application/json")
-		if err != nil {
+		if err != nil || counter == nil {
 			// The report is still useful without counts; say they are missing.
+			report.CountsUnavailable = true
 			w.Header().Set("X-Report-Partial", "counts unavailable")
 		}
 		_ = json.NewEncoder(w).Encode(report)

@@ -155,9 +155,13 @@ func (s *OktaSync) untilResync(ap *scimv1alpha1.AgencyProvisioning) time.Duratio
 	return max(s.resync(ap)-s.now().Sub(last.Time), time.Second)
 }
 
+// applyReportCounts copies the report's directory counts and last provisioning request into
+// status; counts the store could not give leave the last known ones.
 func applyReportCounts(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Report) {
-	users, active, groups := rep.Users, rep.ActiveUsers, rep.Groups
-	ap.Status.Users, ap.Status.ActiveUsers, ap.Status.Groups = &users, &active, &groups
+	if !rep.CountsUnavailable {
+		users, active, groups := rep.Users, rep.ActiveUsers, rep.Groups
+		ap.Status.Users, ap.Status.ActiveUsers, ap.Status.Groups = &users, &active, &groups
+	}
 	if la := rep.LastAuthenticated; la != nil {
 		ap.Status.LastProvisioningRequest = &scimv1alpha1.ProvisioningRequest{
 			ClientID: la.ClientID, Method: la.Method, Path: la.Path,

@@ -234,3 +234,26 @@ func TestRuleDrift(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyReportCounts_KeepsTheLastCountsWhenTheStoreCannotCount(t *testing.T) {
+	tests := []struct {
+		name      string
+		rep       scimconfig.Report
+		wantUsers int64
+	}{
+		{name: "counted report replaces the counts", rep: scimconfig.Report{Users: 7, ActiveUsers: 6, Groups: 2},
+			wantUsers: 7},
+		{name: "uncounted report keeps them", rep: scimconfig.Report{CountsUnavailable: true}, wantUsers: 490},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ap := newAgency("ns", "pd")
+			known := int64(490)
+			ap.Status.Users, ap.Status.ActiveUsers, ap.Status.Groups = &known, &known, &known
+			applyReportCounts(ap, &tt.rep)
+			if *ap.Status.Users != tt.wantUsers {
+				t.Fatalf("status.users = %d, want %d", *ap.Status.Users, tt.wantUsers)
+			}
+		})
+	}
+}

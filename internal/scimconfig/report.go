@@ -14,6 +14,9 @@ type Report struct {
 	Users       int64 `json:"users"`
 	ActiveUsers int64 `json:"activeUsers"`
 	Groups      int64 `json:"groups"`
+	// CountsUnavailable says the store could not be counted (not open yet, or unreachable):
+	// the counts above are zero, not the directory's.
+	CountsUnavailable bool `json:"countsUnavailable,omitempty"`
 	// LastAuthenticated is the most recent request whose token was accepted, if any.
 	LastAuthenticated *AuthenticatedRequest `json:"lastAuthenticated,omitempty"`
 	// Rejections holds the latest token rejection of each reason, keyed by reason.
