@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"strings"
@@ -79,5 +81,13 @@ func TestRun_RefusesNonLoopbackAddresses(t *testing.T) {
 				t.Fatalf("listen on %s must be refused", addr)
 			}
 		})
+	}
+}
+
+func TestRun_HelpIsReportedAsHelp(t *testing.T) {
+	var usage strings.Builder
+	if err := run(t.Context(), []string{"--help"}, io.Discard, &usage); !errors.Is(err, flag.ErrHelp) ||
+		!strings.Contains(usage.String(), "-listen") {
+		t.Fatalf("run --help = %v, usage %q; want flag.ErrHelp and the usage, which main exits 0 on", err, usage.String())
 	}
 }

@@ -47,6 +47,9 @@ func run(args []string, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	pprof := fs.Bool("pprof", false, "serve Go profiles under /debug/pprof/ on the metrics address")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // the usage was asked for, and printed
+		}
 		return 2
 	}
 	if *configPath == "" {

@@ -255,6 +255,12 @@ func TestServer_BadConfigStopsWithOneLineNamingTheKey(t *testing.T) {
 			yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\nsyncmodes: x\n",
 			key:  "syncmodes",
 		},
+		{
+			name: "TLS certificate missing, before any port listens",
+			yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\n" +
+				"tls: {certFile: /no/such.pem, keyFile: /no/such.key}\n",
+			key: "tls",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,6 +278,13 @@ func TestServer_BadConfigStopsWithOneLineNamingTheKey(t *testing.T) {
 				t.Errorf("output %q: want one line naming %s", out, tt.key)
 			}
 		})
+	}
+}
+
+func TestServer_HelpIsNotAFailure(t *testing.T) {
+	out, err := exec.Command(binary, "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "-config") {
+		t.Fatalf("--help: %v, output %s; want exit 0 and the usage", err, out)
 	}
 }
 

@@ -1,6 +1,7 @@
 package scimconfig
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -25,8 +27,8 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+	c, err := decode(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
 	}
 	if c.DatabaseURLEnv != "" {
@@ -39,6 +41,31 @@ func Load(path string) (*Config, error) {
 	c.Default()
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.TLS.CertFile != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile); err != nil {
+			return nil, invalid("tls", "%v", err)
+		}
+	}
+	return c, nil
+}
+
+// decode reads the YAML file into a Config. Keys match exactly, case included, as in every
+// Kubernetes object: a key that differs in case from a known one is an unknown key, and so is
+// a key given twice.
+func decode(data []byte) (*Config, error) {
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		// The YAML parser lists its errors one per line; the configuration error is one line.
+		return nil, errors.New(strings.Join(strings.Fields(err.Error()), " "))
+	}
+	var c Config
+	strict, err := kjson.UnmarshalStrict(js, &c)
+	if err != nil {
+		return nil, err
+	}
+	if len(strict) > 0 {
+		return nil, strict[0]
 	}
 	return &c, nil
 }
@@ -62,8 +89,12 @@ func setDefault(field *string, value string) {
 // Validate checks a defaulted configuration. The error names the first bad key and says what
 // is wrong with it, on one line.
 func (c *Config) Validate() error {
+	if c.AgencyID == "" {
+		return invalid("agencyID", "is required")
+	}
 	if !agencyIDPattern.MatchString(c.AgencyID) {
-		return invalid("agencyID", "is required: letters, digits, '.', '_' or '-' (got %q)", c.AgencyID)
+		return invalid("agencyID", "must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit "+
+			"(got %q)", c.AgencyID)
 	}
 	if _, err := ParseOrgURL(c.OktaOrgURL); err != nil {
 		return invalid("oktaOrgURL", "%v", err)

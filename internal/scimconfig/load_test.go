@@ -50,6 +50,21 @@ func TestLoad_DefaultsAndRejectsBadKeysByName(t *testing.T) {
 		{name: "half a TLS pair", yaml: goodConfig + "tls: {certFile: a.pem}\n", wantKey: "tls"},
 		{name: "duplicate rank", yaml: goodConfig + "roles: [User, user]\n", wantKey: "roles[1]"},
 		{name: "misspelt key", yaml: goodConfig + "synMode: UsersOnly\n", wantKey: "synMode"},
+		{name: "key in the wrong case", yaml: goodConfig + "SYNCMODE: UsersAndGroups\n", wantKey: "SYNCMODE"},
+		{
+			name:    "key in camel case of another spelling",
+			yaml:    strings.Replace(goodConfig, "oktaOrgURL:", "oktaOrgUrl:", 1),
+			wantKey: "oktaOrgUrl",
+		},
+		{name: "key given twice", yaml: goodConfig + "syncMode: UsersOnly\nsyncMode: UsersAndGroups\n",
+			wantKey: "syncMode"},
+		{
+			name:    "agency id with a slash",
+			yaml:    strings.Replace(goodConfig, "e1e19bb4-ecab-4ffa-b60d-3fd152d50892", "a/b", 1),
+			wantKey: "agencyID: must be",
+		},
+		{name: "TLS files that do not exist", yaml: goodConfig + "tls: {certFile: /no/such.pem, keyFile: /no/such.key}\n",
+			wantKey: "tls: open /no/such.pem"},
 		{name: "bad listen address", yaml: goodConfig + "listenAddress: 8443\n", wantKey: "listenAddress"},
 	}
 	for _, tt := range tests {
