@@ -16,6 +16,12 @@ func (s *sqlStore) CreateGroup(ctx context.Context, g Group) (*Group, error) {
 	if strings.ContainsRune(g.DisplayName+g.ExternalID, 0) {
 		return nil, errorf(KindInvalidValue, "", "attribute values cannot contain U+0000")
 	}
+	if err := checkIndexedLength("displayName", g.DisplayName); err != nil {
+		return nil, err
+	}
+	if err := checkIndexedLength("externalId", g.ExternalID); err != nil {
+		return nil, err
+	}
 	now := s.stamp()
 	g.ID = newID()
 	g.Meta = Meta{Created: now, LastModified: now, Version: 1}
@@ -217,6 +223,9 @@ func (s *sqlStore) applyGroupOp(ctx context.Context, tx *conn, seq int64, g *Gro
 		if op.Value == g.ExternalID {
 			return 0, nil
 		}
+		if err := checkIndexedLength("externalId", op.Value); err != nil {
+			return 0, err
+		}
 		g.ExternalID = op.Value
 		n, err := s.execCount(ctx, tx, "UPDATE groups SET external_id = ? WHERE seq = ?", nullable(op.Value), seq)
 		return n, s.mapWriteError(err)
@@ -233,6 +242,9 @@ func (s *sqlStore) renameGroup(ctx context.Context, tx *conn, seq int64, g *Grou
 	}
 	if strings.TrimSpace(name) == "" || strings.ContainsRune(name, 0) {
 		return 0, errorf(KindInvalidValue, "displayName", "displayName is required and cannot contain U+0000")
+	}
+	if err := checkIndexedLength("displayName", name); err != nil {
+		return 0, err
 	}
 	if s.rules.commandHierarchy[strings.ToLower(g.DisplayName)] && !strings.EqualFold(name, g.DisplayName) {
 		return 0, errorf(KindConflict, "displayName",

@@ -109,6 +109,9 @@ func (c *compiledRules) applyUserRules(u *User, old *User) error {
 	if strings.TrimSpace(u.Extension.BadgeID) == "" {
 		return errorf(KindInvalidValue, c.extField("badgeId"), "badgeId is required")
 	}
+	if err := checkUserIndexedLengths(u); err != nil {
+		return err
+	}
 	if err := c.applyRole(u, old); err != nil {
 		return err
 	}
@@ -135,6 +138,36 @@ func (c *compiledRules) applyUserRules(u *User, old *User) error {
 		u.PreferredLanguage = c.defaultLanguage
 	}
 	u.Emails = compactEmails(u.Emails)
+	return nil
+}
+
+// MaxIndexedValueBytes is the longest value, in bytes, of the attributes the directory
+// indexes for filters and uniqueness: a user's userName, externalId, displayName and emails,
+// a group's displayName and externalId. PostgreSQL cannot index values much longer (about
+// 2.7 kB once compressed); both stores refuse longer ones, so they behave alike.
+const MaxIndexedValueBytes = 1024
+
+// checkIndexedLength refuses a value of field longer than MaxIndexedValueBytes.
+func checkIndexedLength(field, value string) error {
+	if len(value) > MaxIndexedValueBytes {
+		return errorf(KindInvalidValue, field, "%s is longer than %d bytes", field, MaxIndexedValueBytes)
+	}
+	return nil
+}
+
+func checkUserIndexedLengths(u *User) error {
+	for _, f := range [...]struct{ field, value string }{
+		{"userName", u.UserName}, {"externalId", u.ExternalID}, {"displayName", u.DisplayName},
+	} {
+		if err := checkIndexedLength(f.field, f.value); err != nil {
+			return err
+		}
+	}
+	for _, e := range u.Emails {
+		if err := checkIndexedLength("emails", e.Value); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -438,3 +438,80 @@ func TestUsers_IDsThatAreNotUTF8NameNothingInBothStores(t *testing.T) {
 		}
 	})
 }
+
+// incompressible returns n bytes of random hex, which PostgreSQL cannot shrink to fit an index.
+func incompressible(n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString(strings.ReplaceAll(newID(), "-", ""))
+	}
+	return b.String()[:n]
+}
+
+// TestUsers_IndexedValuesOverTheLimitAreInvalidValuesInBothStores: PostgreSQL cannot index a
+// value of a few kilobytes (54000, answered 500) where SQLite could, so both refuse values over
+// MaxIndexedValueBytes of the attributes that filters and uniqueness use, naming the attribute.
+func TestUsers_IndexedValuesOverTheLimitAreInvalidValuesInBothStores(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		g := mustCreateGroup(t, st, Group{DisplayName: "G"})
+		cases := []struct {
+			name  string
+			field string
+			write func(v string) error
+		}{
+			{name: "userName", field: "userName", write: func(v string) error {
+				u := oktaUser(2)
+				u.UserName = v
+				_, err := st.CreateUser(t.Context(), u)
+				return err
+			}},
+			{name: "externalId", field: "externalId", write: func(v string) error {
+				u := oktaUser(3)
+				u.ExternalID = v
+				_, err := st.CreateUser(t.Context(), u)
+				return err
+			}},
+			{name: "displayName", field: "displayName", write: func(v string) error {
+				u := oktaUser(4)
+				u.DisplayName = v
+				_, err := st.CreateUser(t.Context(), u)
+				return err
+			}},
+			{name: "second email", field: "emails", write: func(v string) error {
+				u := oktaUser(5)
+				u.Emails = append(u.Emails, Email{Value: v, Type: "home"})
+				_, err := st.CreateUser(t.Context(), u)
+				return err
+			}},
+			{name: "group displayName", field: "displayName", write: func(v string) error {
+				_, err := st.CreateGroup(t.Context(), Group{DisplayName: v})
+				return err
+			}},
+			{name: "group externalId", field: "externalId", write: func(v string) error {
+				_, err := st.CreateGroup(t.Context(), Group{DisplayName: "H" + v[:8], ExternalID: v})
+				return err
+			}},
+			{name: "group rename", field: "displayName", write: func(v string) error {
+				_, err := st.PatchGroup(t.Context(), g.ID, []GroupOp{{Kind: OpSetDisplayName, Value: v}})
+				return err
+			}},
+			{name: "group externalId patch", field: "externalId", write: func(v string) error {
+				_, err := st.PatchGroup(t.Context(), g.ID, []GroupOp{{Kind: OpSetExternalID, Value: v}})
+				return err
+			}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				long := incompressible(3 * MaxIndexedValueBytes)
+				detail := wantKind(t, tc.write(long), KindInvalidValue, tc.field)
+				if !strings.Contains(detail, fmt.Sprint(MaxIndexedValueBytes)) {
+					t.Errorf("detail %q does not give the limit", detail)
+				}
+				if err := tc.write(long[:MaxIndexedValueBytes]); err != nil {
+					t.Fatalf("a value at the limit is refused: %v", err)
+				}
+			})
+		}
+	})
+}

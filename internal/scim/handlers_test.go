@@ -1,6 +1,8 @@
 package scim
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +13,13 @@ import (
 
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
 )
+
+// randomHex returns n random hex digits, a value PostgreSQL cannot compress into an index.
+func randomHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
 
 func TestErrors_AreSCIMBodiesWithTheRightStatus(t *testing.T) {
 	for _, backend := range backends(t) {
@@ -70,6 +79,15 @@ func TestErrors_AreSCIMBodiesWithTheRightStatus(t *testing.T) {
 					method:   http.MethodPost,
 					path:     "/Users",
 					body:     `{"userName": 5}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+					detail:   "userName",
+				},
+				{
+					name:     "userName longer than the store indexes",
+					method:   http.MethodPost,
+					path:     "/Users",
+					body:     `{"userName": "` + randomHex(3000) + `", "` + axonURN + `": {"badgeId": "9"}}`,
 					status:   http.StatusBadRequest,
 					scimType: scimTypeInvalidValue,
 					detail:   "userName",
