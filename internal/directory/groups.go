@@ -299,6 +299,9 @@ func (s *sqlStore) addMembers(ctx context.Context, tx *conn, seq int64, groupID 
 		}
 	}
 	list := s.d.listArg(ids)
+	if err := s.lockMemberGroups(ctx, tx, list); err != nil {
+		return 0, err
+	}
 	found := make(map[string]bool, len(ids))
 	rows, err := tx.QueryContext(ctx, s.q("SELECT id FROM users WHERE "+s.d.inList("id")+
 		" UNION ALL SELECT id FROM groups WHERE "+s.d.inList("id")), list, list)
@@ -330,6 +333,28 @@ func (s *sqlStore) addMembers(ctx context.Context, tx *conn, seq int64, groupID 
 	addedGroups, err := s.execCount(ctx, tx, `INSERT INTO group_members (group_seq, member_id, member_type)
 		SELECT ?, id, 'Group' FROM groups WHERE `+s.d.inList("id")+` ON CONFLICT DO NOTHING`, seq, list)
 	return added + addedGroups, err
+}
+
+// lockMemberGroups keeps the groups among the ids in list from being deleted until the
+// transaction ends. A deletion cannot see an uncommitted membership, so without the lock a
+// group deleted meanwhile on PostgreSQL would stay behind as a member. SQLite runs one write
+// at a time.
+func (s *sqlStore) lockMemberGroups(ctx context.Context, tx *conn, list any) error {
+	if s.d.forKeyShare == "" {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT seq FROM groups WHERE "+s.d.inList("id")+" ORDER BY seq"+
+		s.d.forKeyShare, list)
+	if err != nil {
+		return fmt.Errorf("lock member groups: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lock member groups: %w", err)
+	}
+	return nil
 }
 
 // DeleteGroup implements Store.

@@ -314,3 +314,38 @@ func TestGroups_UserGroupMovesAndGroupWritesRunConcurrently(t *testing.T) {
 		}
 	})
 }
+
+// TestGroups_AGroupDeletedWhileAddedAsAMemberLeavesNoMember races the deletion of a group with
+// its addition to another group: whichever wins, the other group must not keep a member that
+// no longer exists (on PostgreSQL the deletion could not see the uncommitted addition, and the
+// dangling member then made every PUT of the group's own member list fail).
+func TestGroups_AGroupDeletedWhileAddedAsAMemberLeavesNoMember(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		parent := mustCreateGroup(t, st, Group{DisplayName: "Parent"})
+		for i := range 20 {
+			child := mustCreateGroup(t, st, Group{DisplayName: fmt.Sprintf("Child %d", i)})
+			var wg sync.WaitGroup
+			var addErr, deleteErr error
+			wg.Go(func() {
+				_, addErr = st.PatchGroup(context.Background(), parent.ID,
+					[]GroupOp{{Kind: OpAddMembers, Members: []string{child.ID}}})
+			})
+			wg.Go(func() { deleteErr = st.DeleteGroup(context.Background(), child.ID) })
+			wg.Wait()
+			if deleteErr != nil {
+				t.Fatalf("delete child %d: %v", i, deleteErr)
+			}
+			if addErr != nil && KindOf(addErr) != KindInvalidValue {
+				t.Fatalf("add child %d: %v", i, addErr)
+			}
+			got, err := st.GetGroup(t.Context(), parent.ID, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(memberValues(got), child.ID) {
+				t.Fatalf("deleted group %d is still a member of another group", i)
+			}
+		}
+	})
+}

@@ -19,6 +19,9 @@ type dialect struct {
 	dollar bool
 	// forUpdate is appended to the SELECT that reads a row about to be written.
 	forUpdate string
+	// forKeyShare is appended to a SELECT that reads rows which must not be deleted before
+	// the transaction ends (groups being added as members).
+	forKeyShare string
 	// contains renders "col contains ?" and endsWith "the last n characters of col".
 	contains func(col string) string
 	endsWith func(col string, n int) string
