@@ -36,7 +36,7 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 	if err != nil {
 		return nil, err
 	}
-	if uniqueLookup(q.Filter) {
+	if s.d.inProcess && uniqueLookup(q.Filter) {
 		ctx = context.WithoutCancel(ctx)
 	}
 	var seqs []int64
@@ -66,9 +66,10 @@ func (s *sqlStore) ListUsers(ctx context.Context, q Query) (*Page[User], error) 
 }
 
 // uniqueLookup reports whether e selects at most one user through a unique index (Okta's
-// lookup by userName; by id or externalId). Such a statement runs in microseconds, so it runs
-// without watching for cancellation, which costs database/sql and the SQLite driver a
-// goroutine each per statement.
+// lookup by userName; by id or externalId). On SQLite such a statement runs in microseconds,
+// so it runs without watching for cancellation, which costs database/sql and the SQLite
+// driver a goroutine each per statement. PostgreSQL's statements always watch: one can wait
+// on a lock or on a server that stopped answering, and the request's deadline must end it.
 func uniqueLookup(e filter.Expr) bool {
 	c, ok := e.(*filter.Compare)
 	if !ok || c.Op != filter.OpEq || c.Path.Sub != "" || c.Value.Kind != filter.KindString {

@@ -116,6 +116,7 @@ func sqliteDialect() dialect {
 		uniqueIndex:     sqliteUniqueIndex,
 		oneWriter:       true,
 		cacheStatements: true,
+		inProcess:       true,
 	}
 }
 

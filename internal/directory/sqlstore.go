@@ -34,6 +34,9 @@ type dialect struct {
 	oneWriter bool
 	// cacheStatements keeps prepared statements in a stmtCache (SQLite).
 	cacheStatements bool
+	// inProcess: the database runs in this process (SQLite), so a short read cannot wait on a
+	// network or another server and may skip watching for cancellation (see uniqueLookup).
+	inProcess bool
 }
 
 // dbtx is what *sql.DB and *sql.Tx share.

@@ -175,8 +175,11 @@ func (s *sqlStore) GetUser(ctx context.Context, id string) (*User, error) {
 	if badID(id) {
 		return nil, errorf(KindNotFound, "id", "user not found")
 	}
-	// One row by primary key: too short to be worth watching for cancellation (see uniqueLookup).
-	ctx = context.WithoutCancel(ctx)
+	// One row by primary key: on SQLite too short to be worth watching for cancellation (see
+	// uniqueLookup).
+	if s.d.inProcess {
+		ctx = context.WithoutCancel(ctx)
+	}
 	var groups string
 	_, u, _, err := scanUser(s.rd.QueryRowContext(ctx, s.q(s.selectUserGroups+" WHERE u.id = ?"), id), &groups)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/provisioning-dev/scim-operator/internal/auth"
 	"github.com/provisioning-dev/scim-operator/internal/directory"
@@ -24,6 +25,10 @@ const (
 	MaxResults = 1000
 	// DefaultCount is the page size when the client names none.
 	DefaultCount = 100
+	// DefaultRequestTimeout bounds a request's work, store included, so that a database that
+	// stops answering gets the client a SCIM error before the HTTP server's write timeout
+	// (30 s in cmd/scim-server) closes the connection without one.
+	DefaultRequestTimeout = 25 * time.Second
 )
 
 // Authenticator verifies a bearer token; *auth.Verifier is one. Rejections are *auth.Error.
@@ -46,6 +51,7 @@ type Server struct {
 	users    *schemaSet
 	groupSet *schemaSet
 	opts     []filter.Option
+	timeout  time.Duration
 	// userMethods and groupMethods route /Users and /Groups by method.
 	userMethods  *resourceMethods
 	groupMethods *resourceMethods
@@ -62,6 +68,12 @@ func WithLogger(l *slog.Logger) Option {
 // WithMonitor sets the Monitor that counts requests and rejections; none when unset.
 func WithMonitor(m *Monitor) Option {
 	return func(s *Server) { s.monitor = m }
+}
+
+// WithRequestTimeout bounds each request's work; DefaultRequestTimeout when unset or not
+// positive.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(s *Server) { s.timeout = d }
 }
 
 // BasePath is the path under which an agency's SCIM API is served.
@@ -95,6 +107,9 @@ func New(cfg *scimconfig.Config, store directory.Store, authn Authenticator, opt
 	for _, opt := range opts {
 		opt(s)
 	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultRequestTimeout
+	}
 	s.users = &schemaSet{
 		core:       userSchema(),
 		extensions: []schema{enterpriseSchema(), extensionSchema(s.extURN)},
@@ -124,6 +139,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	rt, routed := s.parseRoute(r.URL.Path)
 	defer s.finish(rec, r, rt)()
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	r = r.WithContext(ctx)
 	claims, err := s.authenticate(r)
 	if err != nil {
 		writeError(rec, err)
