@@ -415,12 +415,13 @@ func TestUsers_IDsThatAreNotUTF8NameNothingInBothStores(t *testing.T) {
 		st := open(t, agencyRules())
 		const id = "\xff\xfe"
 		deactivate := func() error { _, err := st.DeactivateUser(t.Context(), id); return err }
+		replace := func() error { _, err := st.ReplaceUser(t.Context(), id, oktaUser(1)); return err }
 		notFound := []struct {
 			name string
 			call func() error
 		}{
 			{name: "get user", call: func() error { _, err := st.GetUser(t.Context(), id); return err }},
-			{name: "replace user", call: func() error { _, err := st.ReplaceUser(t.Context(), id, oktaUser(1)); return err }},
+			{name: "replace user", call: replace},
 			{name: "deactivate user", call: deactivate},
 			{name: "get group", call: func() error { _, err := st.GetGroup(t.Context(), id, true); return err }},
 			{name: "patch group", call: func() error { _, err := st.PatchGroup(t.Context(), id, nil); return err }},
