@@ -4,7 +4,10 @@ import (
 	"slices"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 )
 
 func TestCacheOptions_WatchNamespacesRestrictTheCache(t *testing.T) {
@@ -34,5 +37,22 @@ func TestCacheOptions_WatchNamespacesRestrictTheCache(t *testing.T) {
 				t.Fatalf("DefaultNamespaces = %v, want %v", names, tt.want)
 			}
 		})
+	}
+}
+
+func TestCacheOptions_CacheOnlyTheOperatorsPods(t *testing.T) {
+	for _, flag := range []string{"", "team-a"} {
+		var pods *cache.ByObject
+		for obj, by := range cacheOptions(flag).ByObject {
+			if _, ok := obj.(*corev1.Pod); ok {
+				pods = &by
+			}
+		}
+		if pods == nil || pods.Label == nil ||
+			!pods.Label.Matches(labels.Set{"app.kubernetes.io/managed-by": "scim-operator",
+				"app.kubernetes.io/name": "scim-server", "app.kubernetes.io/instance": "pd"}) ||
+			pods.Label.Matches(labels.Set{"app": "something-else"}) {
+			t.Fatalf("--watch-namespaces=%q: pods are cached with %+v, want only the SCIM server pods", flag, pods)
+		}
 	}
 }

@@ -33,7 +33,8 @@ const (
 	// token from the OIDC app; False with ManualStepRequired until then.
 	ConditionProvisioningConnected = "ProvisioningConnected"
 	// ConditionScimServerAvailable is True when the SCIM server's Deployment has its desired
-	// replicas available.
+	// replicas available; otherwise its message says why a pod is not ready, when its status
+	// shows it (unschedulable, image pull, crash loop, unready store).
 	ConditionScimServerAvailable = "ScimServerAvailable"
 	// ConditionScimAuthenticated is False when the SCIM server is rejecting Okta's tokens.
 	ConditionScimAuthenticated = "ScimAuthenticated"

@@ -88,6 +88,7 @@ func TestRun_HelpIsReportedAsHelp(t *testing.T) {
 	var usage strings.Builder
 	if err := run(t.Context(), []string{"--help"}, io.Discard, &usage); !errors.Is(err, flag.ErrHelp) ||
 		!strings.Contains(usage.String(), "-listen") {
-		t.Fatalf("run --help = %v, usage %q; want flag.ErrHelp and the usage, which main exits 0 on", err, usage.String())
+		t.Fatalf("run --help = %v, usage %q; want flag.ErrHelp and the usage, which main exits 0 on",
+			err, usage.String())
 	}
 }

@@ -78,6 +78,8 @@ type apScope struct {
 	deployment *appsv1.Deployment
 	// storeProblem says what is wrong with the store's configuration, for the condition.
 	storeProblem string
+	// podProblem says why a SCIM server pod is not ready, while the Deployment is not available.
+	podProblem string
 }
 
 // +kubebuilder:rbac:groups=scim.provisioning.dev,resources=agencyprovisionings,verbs=get;list;watch;update;patch
@@ -85,6 +87,7 @@ type apScope struct {
 // +kubebuilder:rbac:groups=scim.provisioning.dev,resources=agencyprovisionings/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=configmaps;services;persistentvolumeclaims,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
@@ -114,7 +117,7 @@ func (r *AgencyProvisioningReconciler) Reconcile(
 		meta.SetStatusCondition(&ap.Status.Conditions, workloadFailedCondition(err, ap.Generation))
 		return ctrl.Result{}, err
 	}
-	available := scimServerAvailableCondition(s.deployment, s.storeProblem, ap.Generation)
+	available := scimServerAvailableCondition(s.deployment, s.storeProblem, s.podProblem, ap.Generation)
 	meta.SetStatusCondition(&ap.Status.Conditions, available)
 
 	// The Okta side: OktaAuthenticated, IssuerVerified, OktaAppsConfigured, ProvisioningConnected,
@@ -186,8 +189,9 @@ func (r *AgencyProvisioningReconciler) event(
 }
 
 // SetupWithManager registers the controller: it watches AgencyProvisionings (spec and
-// annotation changes), the objects they own, the store's volume claims, and the Secrets they
-// name, so a credentials or postgres Secret created or fixed is acted on at once.
+// annotation changes), the objects they own, the store's volume claims, the SCIM server's pods
+// (to say why they are not ready), and the Secrets they name, so a credentials or postgres
+// Secret created or fixed is acted on at once.
 func (r *AgencyProvisioningReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	err := mgr.GetFieldIndexer().IndexField(context.Background(), &scimv1alpha1.AgencyProvisioning{},
 		secretNameIndex, secretNames)
@@ -204,6 +208,7 @@ func (r *AgencyProvisioningReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(claimOwner)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretUsers)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podOwner)).
 		Named("agencyprovisioning").
 		Complete(r)
 }
@@ -239,6 +244,17 @@ func (r *AgencyProvisioningReconciler) secretUsers(ctx context.Context, obj clie
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ap)})
 	}
 	return reqs
+}
+
+// podOwner maps a SCIM server pod to its AgencyProvisioning, by the labels the Deployment's
+// pod template carries (pods belong to a ReplicaSet, not to the AgencyProvisioning).
+func podOwner(_ context.Context, obj client.Object) []reconcile.Request {
+	l := obj.GetLabels()
+	if l[LabelManagedBy] != managerName || l[LabelName] != containerName || l[LabelInstance] == "" {
+		return nil
+	}
+	key := client.ObjectKey{Namespace: obj.GetNamespace(), Name: l[LabelInstance]}
+	return []reconcile.Request{{NamespacedName: key}}
 }
 
 // claimOwner maps a store volume claim to the AgencyProvisioning it was made for.

@@ -422,3 +422,33 @@ func ownerUIDs(obj client.Object) []string {
 	}
 	return uids
 }
+
+func TestAgencyProvisioning_UnschedulablePodIsNamedInTheCondition(t *testing.T) {
+	g := NewWithT(t)
+	ap := createAgency(t, newAgency(newNamespace(t), "pd"))
+	var dep appsv1.Deployment
+	g.Eventually(getFn(t, &dep, keyOf(ap, ScimServerName(ap))), eventually, poll).Should(Succeed())
+
+	// What the ReplicaSet controller and the scheduler would make of the Deployment: a pod of
+	// its template that cannot be placed.
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ap.Namespace, Name: dep.Name + "-7d9f8-x2x4q",
+			Labels: dep.Spec.Template.Labels},
+		Spec: *dep.Spec.Template.Spec.DeepCopy(),
+	}
+	g.Expect(k8sClient.Create(t.Context(), pod)).To(Succeed())
+	g.Eventually(condition(t, ap, scimv1alpha1.ConditionScimServerAvailable), eventually, poll).ShouldNot(BeNil())
+	// Let the reconciles of the objects' creation pass, so only the pod's change can bring the
+	// controller back.
+	time.Sleep(2 * time.Second)
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: corev1.PodReasonUnschedulable, LastTransitionTime: metav1.Now(),
+		Message: "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."}}
+	g.Expect(k8sClient.Status().Update(t.Context(), pod)).To(Succeed())
+
+	g.Eventually(condition(t, ap, scimv1alpha1.ConditionScimServerAvailable), eventually, poll).Should(And(
+		HaveField("Status", Not(Equal(metav1.ConditionTrue))),
+		HaveField("Message", ContainSubstring("pod "+pod.Name+" cannot be scheduled: 0/1 nodes are available: "+
+			"pod has unbound immediate PersistentVolumeClaims.")),
+	))
+}

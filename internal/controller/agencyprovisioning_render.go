@@ -240,10 +240,13 @@ func renderPodSpec(
 				{Name: scimPortName, ContainerPort: scimPort, Protocol: corev1.ProtocolTCP},
 				{Name: metricsPortName, ContainerPort: metricsPort, Protocol: corev1.ProtocolTCP},
 			},
-			Env:            renderEnv(ap),
-			Resources:      resources,
-			LivenessProbe:  httpProbe("/healthz", 10, 3),
-			ReadinessProbe: httpProbe("/readyz", 5, 2),
+			Env:       renderEnv(ap),
+			Resources: resources,
+			// A start that fails (bad configuration, TLS files) leaves its last log lines in the
+			// pod's status, where the ScimServerAvailable condition quotes them.
+			TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+			LivenessProbe:            httpProbe("/healthz", 10, 3),
+			ReadinessProbe:           httpProbe("/readyz", 5, 2),
 			SecurityContext: &corev1.SecurityContext{
 				AllowPrivilegeEscalation: ptr.To(false),
 				ReadOnlyRootFilesystem:   ptr.To(true),

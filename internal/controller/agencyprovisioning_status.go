@@ -3,6 +3,8 @@ package controller
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -23,8 +25,11 @@ var readyOrder = []string{
 }
 
 // scimServerAvailableCondition says whether the SCIM server's Deployment (nil when not yet
-// seen) has its replicas available. storeProblem, when set, names what is wrong with the store.
-func scimServerAvailableCondition(dep *appsv1.Deployment, storeProblem string, generation int64) metav1.Condition {
+// seen) has its replicas available. storeProblem, when set, names what is wrong with the store;
+// podProblem, when set, why a pod is not ready (see podProblem), added to a False or Unknown
+// message.
+func scimServerAvailableCondition(dep *appsv1.Deployment, storeProblem, podProblem string,
+	generation int64) metav1.Condition {
 	c := metav1.Condition{Type: scimv1alpha1.ConditionScimServerAvailable, ObservedGeneration: generation}
 	switch {
 	case storeProblem != "":
@@ -34,8 +39,72 @@ func scimServerAvailableCondition(dep *appsv1.Deployment, storeProblem string, g
 			"The SCIM server's Deployment is being created"
 	default:
 		c.Status, c.Reason, c.Message = deploymentAvailability(dep)
+		if c.Status != metav1.ConditionTrue && podProblem != "" {
+			c.Message += "; " + podProblem
+		}
 	}
 	return c
+}
+
+// notReadyGrace is how long a running SCIM server container may stay unready before the
+// condition says so: opening the store takes a moment at every start.
+const notReadyGrace = 30 * time.Second
+
+// podProblem says why the first SCIM server pod (by name) that shows a reason is not ready, in
+// words an admin can act on: it cannot be scheduled, its container waits (image pull, crash
+// loop, with the last exit's message), or it has run unready for notReadyGrace. "" when no pod
+// shows a reason.
+func podProblem(pods []corev1.Pod, now time.Time) string {
+	pods = slices.Clone(pods)
+	slices.SortFunc(pods, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	for i := range pods {
+		p := &pods[i]
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+				return fmt.Sprintf("pod %s cannot be scheduled: %s", p.Name, c.Message)
+			}
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			if msg := containerProblem(p.Name, cs, now); msg != "" {
+				return msg
+			}
+		}
+	}
+	return ""
+}
+
+// containerProblem is podProblem for one container.
+func containerProblem(pod string, cs corev1.ContainerStatus, now time.Time) string {
+	switch {
+	case cs.State.Waiting != nil && cs.State.Waiting.Reason != "" &&
+		cs.State.Waiting.Reason != "ContainerCreating" && cs.State.Waiting.Reason != "PodInitializing":
+		w := cs.State.Waiting
+		msg := fmt.Sprintf("container %s of pod %s is waiting: %s", cs.Name, pod, w.Reason)
+		if w.Message != "" {
+			msg += ": " + w.Message
+		}
+		if t := cs.LastTerminationState.Terminated; t != nil {
+			msg += fmt.Sprintf("; it last exited with code %d", t.ExitCode)
+			if last := lastLine(t.Message); last != "" {
+				msg += ": " + last
+			}
+		}
+		return msg
+	case cs.State.Running != nil && !cs.Ready && now.Sub(cs.State.Running.StartedAt.Time) >= notReadyGrace:
+		return fmt.Sprintf("pod %s runs but is not ready: its /readyz fails while the store is not open or "+
+			"cannot be reached; its log says why", pod)
+	}
+	return ""
+}
+
+// lastLine is the last non-empty line of a termination message (the tail of the log, as
+// FallbackToLogsOnError gives it), at most 300 bytes of it.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return boundTo(strings.TrimSpace(lines[len(lines)-1]), 300)
 }
 
 func deploymentAvailability(dep *appsv1.Deployment) (metav1.ConditionStatus, string, string) {

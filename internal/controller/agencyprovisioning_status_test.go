@@ -2,7 +2,9 @@ package controller
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
@@ -44,6 +46,7 @@ func TestScimServerAvailableCondition(t *testing.T) {
 		name        string
 		dep         *appsv1.Deployment
 		store       string
+		pods        string
 		wantStatus  metav1.ConditionStatus
 		wantReason  string
 		wantMessage string
@@ -66,15 +69,25 @@ func TestScimServerAvailableCondition(t *testing.T) {
 		{name: "deadline exceeded is unavailable with the rollout's message", dep: deployment(1, 0, 1, 2,
 			availableFalse, progressingDeadline), wantStatus: metav1.ConditionFalse,
 			wantReason: scimv1alpha1.ReasonDeploymentUnavailable, wantMessage: "timed out progressing"},
+		{name: "a pod's problem is added to an unavailable Deployment", dep: deployment(1, 0, 1, 2, availableFalse),
+			pods: "pod pd-scim-x cannot be scheduled", wantStatus: metav1.ConditionFalse,
+			wantReason:  scimv1alpha1.ReasonDeploymentProgressing,
+			wantMessage: "0 of 1 replicas available, 1 updated; pod pd-scim-x cannot be scheduled"},
+		{name: "a stale pod problem is not added to an available Deployment", dep: deployment(1, 1, 1, 2,
+			availableTrue), pods: "pod pd-scim-x cannot be scheduled", wantStatus: metav1.ConditionTrue,
+			wantReason: scimv1alpha1.ReasonDeploymentAvailable, wantMessage: "1 of 1 replicas available, 1 updated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			c := scimServerAvailableCondition(tt.dep, tt.store, 7)
+			c := scimServerAvailableCondition(tt.dep, tt.store, tt.pods, 7)
 			g.Expect(c.Type).To(Equal(scimv1alpha1.ConditionScimServerAvailable))
 			g.Expect(c.Status).To(Equal(tt.wantStatus))
 			g.Expect(c.Reason).To(Equal(tt.wantReason))
 			g.Expect(c.Message).To(ContainSubstring(tt.wantMessage))
+			if c.Status == metav1.ConditionTrue {
+				g.Expect(c.Message).NotTo(ContainSubstring("pod "))
+			}
 			g.Expect(c.ObservedGeneration).To(Equal(int64(7)))
 		})
 	}
@@ -176,6 +189,66 @@ func TestSecretNames_ListsTheSecretsTheSpecNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			NewWithT(t).Expect(secretNames(tt.ap)).To(Equal(tt.want))
+		})
+	}
+}
+
+func TestPodProblem_SaysWhyAPodIsNotReady(t *testing.T) {
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	pod := func(name string, conds []corev1.PodCondition, cs ...corev1.ContainerStatus) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Status: corev1.PodStatus{Conditions: conds, ContainerStatuses: cs}}
+	}
+	unschedulable := []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: "Unschedulable", Message: "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims."}}
+	waiting := func(reason, msg string) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: "scim-server",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: msg}}}
+	}
+	crashed := waiting("CrashLoopBackOff", "back-off 40s restarting failed container")
+	crashed.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 2,
+		Message: "{\"level\":\"INFO\",\"msg\":\"Starting\"}\n" +
+			"scim-server: invalid configuration: tls: open /tls/tls.crt\n"}
+	running := func(since time.Duration, ready bool) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: "scim-server", Ready: ready, State: corev1.ContainerState{
+			Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now.Add(-since))}}}
+	}
+	tests := []struct {
+		name string
+		pods []corev1.Pod
+		want string
+	}{
+		{name: "no pods, nothing to say"},
+		{name: "unschedulable pod is named with the scheduler's words", pods: []corev1.Pod{pod("b", unschedulable)},
+			want: "pod b cannot be scheduled: " +
+				"0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims."},
+		{name: "image pull failure is named", pods: []corev1.Pod{pod("a", nil, waiting("ImagePullBackOff",
+			`Back-off pulling image "registry.example/scim:0.1"`))},
+			want: "container scim-server of pod a is waiting: ImagePullBackOff: " +
+				`Back-off pulling image "registry.example/scim:0.1"`},
+		{name: "crash loop says how the container last ended", pods: []corev1.Pod{pod("a", nil, crashed)},
+			want: "container scim-server of pod a is waiting: CrashLoopBackOff: " +
+				"back-off 40s restarting failed container; " +
+				"it last exited with code 2: scim-server: invalid configuration: tls: open /tls/tls.crt"},
+		{name: "container being created is no problem",
+			pods: []corev1.Pod{pod("a", nil, waiting("ContainerCreating", ""))}},
+		{name: "unready for a moment after start is no problem",
+			pods: []corev1.Pod{pod("a", nil, running(5*time.Second, false))}},
+		{name: "unready for longer points at the store",
+			pods: []corev1.Pod{pod("a", nil, running(time.Minute, false))},
+			want: "pod a runs but is not ready: its /readyz fails while the store is not open or cannot be reached; " +
+				"its log says why"},
+		{name: "ready pod is no problem", pods: []corev1.Pod{pod("a", nil, running(time.Minute, true))}},
+		{name: "first pod by name with a problem wins", pods: []corev1.Pod{pod("b", unschedulable),
+			pod("a", nil, running(time.Minute, true)), pod("c", nil, waiting("ErrImagePull", "not found"))},
+			want: "pod b cannot be scheduled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := podProblem(tt.pods, now)
+			if tt.want == "" && got != "" || !strings.HasPrefix(got, tt.want) {
+				t.Fatalf("podProblem = %q, want %q", got, tt.want)
+			}
 		})
 	}
 }

@@ -3,12 +3,14 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -134,6 +136,15 @@ func (r *AgencyProvisioningReconciler) observeDeployment(ctx context.Context, s 
 		return fmt.Errorf("get Deployment %q: %w", ScimServerName(s.ap), err)
 	}
 	s.deployment = &dep
+	if status, _, _ := deploymentAvailability(&dep); status == metav1.ConditionTrue {
+		return nil // every pod is ready: nothing to explain
+	}
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(s.ap.Namespace),
+		client.MatchingLabels(selectorLabels(s.ap))); err != nil {
+		return fmt.Errorf("list the SCIM server's pods: %w", err)
+	}
+	s.podProblem = podProblem(pods.Items, time.Now())
 	return nil
 }
 

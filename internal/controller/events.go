@@ -29,11 +29,16 @@ func (b boundedNotes) Eventf(regarding, related runtime.Object, eventtype, reaso
 
 // boundNote cuts s to at most maxEventNote bytes, at a character boundary.
 func boundNote(s string) string {
-	if len(s) <= maxEventNote {
+	return boundTo(s, maxEventNote)
+}
+
+// boundTo cuts s to at most n bytes, at a character boundary, ending a cut one with "…".
+func boundTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
 	const more = "…"
-	cut := maxEventNote - len(more)
+	cut := n - len(more)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

@@ -6,13 +6,24 @@ import (
 	"net/http"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/provisioning-dev/scim-operator/internal/okta"
 )
 
 // EventSource is the name the operator records its Events under.
 const EventSource = "scim-operator"
+
+// CacheByObject narrows the manager's cache for kinds the controllers watch that exist far
+// beyond the operator's objects: of all pods, only the SCIM server pods it made are cached.
+func CacheByObject() map[client.Object]cache.ByObject {
+	pods := labels.SelectorFromSet(labels.Set{LabelManagedBy: managerName, LabelName: containerName})
+	return map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: pods}}
+}
 
 // Options configure the operator's controllers. cmd/main.go fills them from its flags; the
 // demo sets short intervals.

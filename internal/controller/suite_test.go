@@ -85,6 +85,13 @@ func runSuite(m *testing.M) int {
 	return m.Run()
 }
 
+// suiteCache is the operator's cache narrowing plus the suite's own AgencyProvisionings.
+func suiteCache(agencies labels.Selector) map[client.Object]cache.ByObject {
+	by := CacheByObject()
+	by[&scimv1alpha1.AgencyProvisioning{}] = cache.ByObject{Label: agencies}
+	return by
+}
+
 // startWorkloadManager runs the AgencyProvisioning controller, without Okta steps, for the
 // AgencyProvisionings labelled with workloadSuiteLabel.
 func startWorkloadManager(ctx context.Context) error {
@@ -94,9 +101,7 @@ func startWorkloadManager(ctx context.Context) error {
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&scimv1alpha1.AgencyProvisioning{}: {Label: selector},
-		}},
+		Cache:                  cache.Options{ByObject: suiteCache(selector)},
 	})
 	if err != nil {
 		return fmt.Errorf("new manager: %w", err)

@@ -167,8 +167,9 @@ func TestAccessTokens_MintedTokenIsAcceptedByTheSCIMServersVerifier(t *testing.T
 				AccessToken string `json:"access_token"`
 				ExpiresIn   int    `json:"expires_in"`
 			}
-			if code := simCall(t, sim, http.MethodPost, "/__sim/access-tokens", "",
-				map[string]any{"clientId": tt.clientID}, &minted); code != http.StatusCreated || minted.ExpiresIn != 3600 {
+			code := simCall(t, sim, http.MethodPost, "/__sim/access-tokens", "",
+				map[string]any{"clientId": tt.clientID}, &minted)
+			if code != http.StatusCreated || minted.ExpiresIn != 3600 {
 				t.Fatalf("mint: HTTP %d, %+v", code, minted)
 			}
 			claims, err := v.Verify(t.Context(), minted.AccessToken)

@@ -93,8 +93,8 @@ func (c *Config) Validate() error {
 		return invalid("agencyID", "is required")
 	}
 	if !agencyIDPattern.MatchString(c.AgencyID) {
-		return invalid("agencyID", "must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit "+
-			"(got %q)", c.AgencyID)
+		return invalid("agencyID", "must be 1 to 128 letters, digits, '.', '_' or '-', "+
+			"starting with a letter or digit (got %q)", c.AgencyID)
 	}
 	if _, err := ParseOrgURL(c.OktaOrgURL); err != nil {
 		return invalid("oktaOrgURL", "%v", err)

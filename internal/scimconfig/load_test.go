@@ -63,7 +63,8 @@ func TestLoad_DefaultsAndRejectsBadKeysByName(t *testing.T) {
 			yaml:    strings.Replace(goodConfig, "e1e19bb4-ecab-4ffa-b60d-3fd152d50892", "a/b", 1),
 			wantKey: "agencyID: must be",
 		},
-		{name: "TLS files that do not exist", yaml: goodConfig + "tls: {certFile: /no/such.pem, keyFile: /no/such.key}\n",
+		{name: "TLS files that do not exist",
+			yaml:    goodConfig + "tls: {certFile: /no/such.pem, keyFile: /no/such.key}\n",
 			wantKey: "tls: open /no/such.pem"},
 		{name: "bad listen address", yaml: goodConfig + "listenAddress: 8443\n", wantKey: "listenAddress"},
 	}
