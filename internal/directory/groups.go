@@ -58,7 +58,7 @@ func memberIDs(members []Member) []string {
 
 // GetGroup implements Store.
 func (s *sqlStore) GetGroup(ctx context.Context, id string, withMembers bool) (*Group, error) {
-	seq, g, err := s.loadGroup(ctx, s.rd, id, false)
+	seq, g, err := s.loadGroup(ctx, s.rd, id, "")
 	if err != nil {
 		return nil, err
 	}
@@ -72,14 +72,12 @@ func (s *sqlStore) GetGroup(ctx context.Context, id string, withMembers bool) (*
 	return g, nil
 }
 
-func (s *sqlStore) loadGroup(ctx context.Context, db dbtx, id string, forUpdate bool) (int64, *Group, error) {
+// loadGroup reads one group by id; lock (a dialect's forUpdate or forNoKeyUpdate) locks its row.
+func (s *sqlStore) loadGroup(ctx context.Context, db dbtx, id, lock string) (int64, *Group, error) {
 	if badID(id) {
 		return 0, nil, errorf(KindNotFound, "id", "group not found")
 	}
-	query := selectGroup + " WHERE g.id = ?"
-	if forUpdate {
-		query += s.d.forUpdate
-	}
+	query := selectGroup + " WHERE g.id = ?" + lock
 	seq, g, err := scanGroup(db.QueryRowContext(ctx, s.q(query), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, errorf(KindNotFound, "id", "group %s not found", id)
@@ -154,7 +152,9 @@ func (s *sqlStore) patchGroupTx(
 	opts []WriteOption,
 ) (int64, error) {
 	o := collectWriteOptions(opts)
-	seq, g, err := s.loadGroup(ctx, tx, id, true)
+	// Not FOR UPDATE: another transaction may add this group as a member meanwhile (it takes
+	// a key share lock), or two groups added to each other at once would deadlock.
+	seq, g, err := s.loadGroup(ctx, tx, id, s.d.forNoKeyUpdate)
 	if err != nil {
 		return 0, err
 	}
@@ -361,7 +361,7 @@ func (s *sqlStore) lockMemberGroups(ctx context.Context, tx *conn, list any) err
 func (s *sqlStore) DeleteGroup(ctx context.Context, id string, opts ...WriteOption) error {
 	o := collectWriteOptions(opts)
 	return s.inTx(ctx, func(tx *conn) error {
-		seq, g, err := s.loadGroup(ctx, tx, id, true)
+		seq, g, err := s.loadGroup(ctx, tx, id, s.d.forUpdate)
 		if err != nil {
 			return err
 		}

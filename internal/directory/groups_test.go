@@ -349,3 +349,30 @@ func TestGroups_AGroupDeletedWhileAddedAsAMemberLeavesNoMember(t *testing.T) {
 		}
 	})
 }
+
+// TestGroups_GroupsAddedToEachOtherAtOnceBothSucceed: two groups added to each other at once,
+// through two replicas, both succeed as they do one after the other (each write holds its
+// group's row while it looks the other up; on PostgreSQL the two locks must not conflict).
+func TestGroups_GroupsAddedToEachOtherAtOnceBothSucceed(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules())
+		for i := range 10 {
+			a := mustCreateGroup(t, st, Group{DisplayName: fmt.Sprintf("A %d", i)})
+			b := mustCreateGroup(t, st, Group{DisplayName: fmt.Sprintf("B %d", i)})
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for j, pair := range [][2]string{{a.ID, b.ID}, {b.ID, a.ID}} {
+				wg.Go(func() {
+					_, errs[j] = st.PatchGroup(context.Background(), pair[0],
+						[]GroupOp{{Kind: OpAddMembers, Members: []string{pair[1]}}})
+				})
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: %v", i, err)
+				}
+			}
+		}
+	})
+}

@@ -19,6 +19,9 @@ type dialect struct {
 	dollar bool
 	// forUpdate is appended to the SELECT that reads a row about to be written.
 	forUpdate string
+	// forNoKeyUpdate locks a row about to be written without conflicting with forKeyShare:
+	// a group being patched can still be added as a member by another transaction.
+	forNoKeyUpdate string
 	// forKeyShare is appended to a SELECT that reads rows which must not be deleted before
 	// the transaction ends (groups being added as members).
 	forKeyShare string
