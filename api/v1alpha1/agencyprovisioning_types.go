@@ -209,7 +209,7 @@ type OktaSpec struct {
 	// example 10m. At least 1m; defaults to 10m.
 	// +optional
 	// +kubebuilder:default="10m"
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="spec.okta.resyncPeriod must be at least 1m"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1m')",message="spec.okta.resyncPeriod must be a duration of at least 1m, such as 10m or 1h"
 	ResyncPeriod metav1.Duration `json:"resyncPeriod,omitzero"`
 }
 

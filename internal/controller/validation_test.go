@@ -106,6 +106,9 @@ func TestValidation_InvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 			wantField: "spec.okta.credentialsSecretRef.name", wantMessage: "Required"},
 		{name: "resync faster than a minute", base: validAgency, edits: []edit{{"spec.okta.resyncPeriod", "10s"}},
 			wantField: "spec.okta.resyncPeriod", wantMessage: "at least 1m"},
+		{name: "resync that is not a duration", base: validAgency,
+			edits:     []edit{{"spec.okta.resyncPeriod", "fifteen"}},
+			wantField: "spec.okta.resyncPeriod", wantMessage: "must be a duration of at least 1m, such as 10m or 1h"},
 		{name: "redirect URI over plain http", base: validAgency,
 			edits:     []edit{{"spec.okta.redirectURI", "http://metropd.okta.com/callback"}},
 			wantField: "spec.okta.redirectURI", wantMessage: "https"},
@@ -190,6 +193,7 @@ func TestValidation_InvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 			g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want Invalid, got %v", err)
 			g.Expect(err.Error()).To(ContainSubstring(tt.wantField))
 			g.Expect(err.Error()).To(ContainSubstring(tt.wantMessage))
+			g.Expect(err.Error()).NotTo(ContainSubstring("type conversion error"), "a rule failed on the value's type")
 		})
 	}
 }
