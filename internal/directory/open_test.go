@@ -177,3 +177,45 @@ func TestOpen_ReplicasStartingTogetherAllOpenOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestOpen_PostgresEndsTransactionsLeftIdleByAVanishedReplica: a replica that stops (frozen,
+// or cut off from the network) in the middle of a create holds the lock every create takes,
+// and PostgreSQL would keep its transaction open until TCP gives up (hours): every replica's
+// creates failed meanwhile. The store's sessions end a transaction idle for
+// idleTransactionTimeout, unless the database URL sets the parameter itself.
+func TestOpen_PostgresEndsTransactionsLeftIdleByAVanishedReplica(t *testing.T) {
+	if os.Getenv(PostgresURLEnv) == "" {
+		t.Skipf("%s is not set", PostgresURLEnv)
+	}
+	cases := []struct {
+		name  string
+		param string
+		want  string
+	}{
+		{name: "default", want: idleTransactionTimeout.String()},
+		{name: "set in the URL", param: "&idle_in_transaction_session_timeout=5000", want: "5s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dbURL, drop, err := createPostgresDB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer drop()
+			if !strings.Contains(dbURL, "?") {
+				dbURL += "?sslmode=disable"
+			}
+			st, err := Open(t.Context(), dbURL+tc.param, agencyRules(), quiet(nil)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = st.Close() }()
+			var got string
+			const show = "SHOW idle_in_transaction_session_timeout"
+			err = st.(*sqlStore).reader.QueryRowContext(t.Context(), show).Scan(&got)
+			if err != nil || got != tc.want {
+				t.Fatalf("idle_in_transaction_session_timeout = %q (%v), want %q", got, err, tc.want)
+			}
+		})
+	}
+}

@@ -2,25 +2,37 @@ package directory
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	// Registers the "pgx" database/sql driver.
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // migrationLock is a transaction-level advisory lock key that serialises migrations of
 // replicas starting together ("scimdir" in ASCII).
 const migrationLock = "SELECT pg_advisory_xact_lock(7234224116664690)"
 
+// idleTransactionTimeout ends a session whose transaction waits this long for its next
+// statement. The store's transactions send their statements back to back, so only a replica
+// that stopped or lost its network mid-transaction gets there; ending it releases the locks
+// every other replica's writes wait for (all creates share one). It is below the request
+// timeout, so writes queued behind such a transaction can still succeed.
+const idleTransactionTimeout = 15 * time.Second
+
 func openPostgres(ctx context.Context, databaseURL string, rules Rules, o options) (Store, error) {
-	db, err := sql.Open("pgx", databaseURL)
+	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	const idleParam = "idle_in_transaction_session_timeout"
+	if _, set := cfg.RuntimeParams[idleParam]; !set {
+		cfg.RuntimeParams[idleParam] = strconv.FormatInt(idleTransactionTimeout.Milliseconds(), 10)
+	}
+	db := stdlib.OpenDB(*cfg)
 	conns := o.maxConns
 	if conns <= 0 {
 		conns = 8
