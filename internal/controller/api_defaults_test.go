@@ -20,7 +20,7 @@ func TestAgencyProvisioning_TypedClientLeavingOutResyncPeriodGetsTheDefault(t *t
 		{name: "left out: the API server's 10m default", want: 10 * time.Minute},
 		{name: "set: kept", resync: metav1.Duration{Duration: 3 * time.Minute}, want: 3 * time.Minute},
 		{name: "set below 1m: refused", resync: metav1.Duration{Duration: time.Second},
-			wantErr: "spec.okta.resyncPeriod must be at least 1m"},
+			wantErr: "spec.okta.resyncPeriod must be a duration of at least 1m"},
 	}
 	ns := newNamespace(t)
 	for i, tt := range tests {
