@@ -154,8 +154,7 @@ func TestList_PagingIsStableAndCountZeroGivesOnlyTheTotal(t *testing.T) {
 		for i := range 23 {
 			want = append(want, mustCreateUser(t, st, oktaUser(i)).ID)
 			if i == 10 {
-				// A failed create leaves a gap in PostgreSQL's sequence (pages then use OFFSET)
-				// and none in SQLite's (pages seek by seq): both must page the same.
+				// A failed create takes no position in either store: pages keep seeking by seq.
 				dup := oktaUser(100)
 				dup.UserName = oktaUser(i).UserName
 				_, err := st.CreateUser(t.Context(), dup)
@@ -336,4 +335,26 @@ func listUserNames(t *testing.T, st Store) []string {
 		t.Fatalf("list users: %v", err)
 	}
 	return strings.Split(userNames(page.Resources), ",")
+}
+
+// TestList_FailedCreatesLeaveNoGapsSoPagesSeek: users get positions 1..n even after failed
+// creates (PostgreSQL's identity sequence would skip one), so unfiltered pages seek to their
+// first row instead of skipping rows with OFFSET.
+func TestList_FailedCreatesLeaveNoGapsSoPagesSeek(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open opener) {
+		st := open(t, agencyRules()).(*sqlStore)
+		mustCreateUser(t, st, oktaUser(1))
+		if _, err := st.CreateUser(t.Context(), oktaUser(1)); err == nil {
+			t.Fatal("duplicate create succeeded")
+		}
+		mustCreateUser(t, st, oktaUser(2))
+		dense, err := st.denseUsers(t.Context())
+		if err != nil || !dense {
+			t.Fatalf("dense = %v, %v; want true", dense, err)
+		}
+		query, _, err := st.userPageQuery(t.Context(), Query{}, selectUser, "", nil, "u.seq", 2, 100)
+		if err != nil || !strings.Contains(query, "u.seq >= ?") || strings.Contains(query, "OFFSET") {
+			t.Fatalf("page 2 query %q (%v) does not seek", query, err)
+		}
+	})
 }

@@ -61,12 +61,13 @@ func openPostgres(ctx context.Context, databaseURL string, rules Rules, o option
 
 func postgresDialect() dialect {
 	return dialect{
-		name:           "postgres",
-		dollar:         true,
-		forUpdate:      " FOR UPDATE",
-		forNoKeyUpdate: " FOR NO KEY UPDATE",
-		forKeyShare:    " FOR KEY SHARE",
-		contains:       func(col string) string { return "strpos(" + col + ", ?) > 0" },
+		name:               "postgres",
+		dollar:             true,
+		forUpdate:          " FOR UPDATE",
+		overridingIdentity: " OVERRIDING SYSTEM VALUE",
+		forNoKeyUpdate:     " FOR NO KEY UPDATE",
+		forKeyShare:        " FOR KEY SHARE",
+		contains:           func(col string) string { return "strpos(" + col + ", ?) > 0" },
 		endsWith: func(col string, n int) string {
 			return "right(" + col + ", " + strconv.Itoa(n) + ")"
 		},

@@ -19,6 +19,8 @@ type dialect struct {
 	dollar bool
 	// forUpdate is appended to the SELECT that reads a row about to be written.
 	forUpdate string
+	// overridingIdentity lets an INSERT set an identity column (PostgreSQL).
+	overridingIdentity string
 	// forNoKeyUpdate locks a row about to be written without conflicting with forKeyShare:
 	// a group being patched can still be added as a member by another transaction.
 	forNoKeyUpdate string
@@ -68,6 +70,8 @@ type sqlStore struct {
 	rewritten sync.Map // SQL with ? -> SQL with $n
 	// selectUserGroups is selectUser with the user's groups as one more column.
 	selectUserGroups string
+	// insertUser is insertUserSQL for the dialect.
+	insertUser string
 	// noSeek turns off seeking to a page by seq (benchmarks compare with OFFSET).
 	noSeek bool
 }
@@ -80,6 +84,7 @@ func (s *sqlStore) init() {
 		s.rd.stmts = &s.writerStmts
 	}
 	s.selectUserGroups = strings.Replace(selectUser, " FROM users u", ", "+userGroupsColumn(&s.d)+" FROM users u", 1)
+	s.insertUser = fmt.Sprintf(insertUserSQL, s.d.overridingIdentity)
 }
 
 // q returns query in the dialect's placeholder style.

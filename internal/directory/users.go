@@ -21,8 +21,14 @@ var userColumns = []string{
 }
 
 var (
-	insertUserSQL = "INSERT INTO users (" + strings.Join(userColumns, ", ") +
-		", created, version, id) VALUES (" + strings.Repeat("?, ", len(userColumns)+2) + "?) RETURNING seq"
+	// insertUserSQL gives a new user the next position, max(seq) + 1, not the next number of
+	// PostgreSQL's identity sequence, which a failed create would use up. Creates take their
+	// position one at a time (lockUserPositions; SQLite's single writer), so positions stay
+	// 1..n after failed creates and pages keep seeking by position. %s is the dialect's
+	// overridingIdentity.
+	insertUserSQL = "INSERT INTO users (seq, " + strings.Join(userColumns, ", ") +
+		", created, version, id)%s VALUES ((SELECT COALESCE(max(seq), 0) + 1 FROM users), " +
+		strings.Repeat("?, ", len(userColumns)+2) + "?) RETURNING seq"
 	updateUserSQL = "UPDATE users SET " + strings.Join(userColumns, " = ?, ") +
 		" = ?, version = version + 1 WHERE seq = ?"
 )
@@ -135,7 +141,7 @@ func (s *sqlStore) createUserTx(ctx context.Context, tx *conn, u User) (*User, e
 	}
 	args := append(userValues(&u, doc), formatTime(now), int64(1), u.ID)
 	var seq int64
-	if err := tx.QueryRowContext(ctx, s.q(insertUserSQL), args...).Scan(&seq); err != nil {
+	if err := tx.QueryRowContext(ctx, s.q(s.insertUser), args...).Scan(&seq); err != nil {
 		return nil, s.mapWriteError(fmt.Errorf("insert user: %w", err))
 	}
 	if err := s.writeEmails(ctx, tx, seq, u.Emails, false); err != nil {
