@@ -169,4 +169,3 @@ func explain(t *testing.T, st *sqlStore, query string, args []any) string {
 	}
 	return b.String()
 }
-
