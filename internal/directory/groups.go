@@ -343,18 +343,23 @@ func (s *sqlStore) lockMemberGroups(ctx context.Context, tx *conn, list any) err
 	if s.d.forKeyShare == "" {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT seq FROM groups WHERE "+s.d.inList("id")+" ORDER BY seq"+
-		s.d.forKeyShare, list)
-	if err != nil {
+	if err := s.lockGroupRows(ctx, tx, "id", list, s.d.forKeyShare); err != nil {
 		return fmt.Errorf("lock member groups: %w", err)
+	}
+	return nil
+}
+
+// lockGroupRows takes lock (a FOR ... clause) on the groups whose col is in list, in creation
+// order, so that transactions locking several groups never wait for each other in a cycle.
+func (s *sqlStore) lockGroupRows(ctx context.Context, tx *conn, col string, list any, lock string) error {
+	rows, err := tx.QueryContext(ctx, "SELECT seq FROM groups WHERE "+s.d.inList(col)+" ORDER BY seq"+lock, list)
+	if err != nil {
+		return err
 	}
 	defer func() { _ = rows.Close() }()
 	for rows.Next() {
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("lock member groups: %w", err)
-	}
-	return nil
+	return rows.Err()
 }
 
 // DeleteGroup implements Store.

@@ -361,15 +361,7 @@ func (s *sqlStore) lockUserGroups(ctx context.Context, tx *conn, names ...string
 	if len(lowered) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT seq FROM groups WHERE "+s.d.inList("display_name_ci")+
-		" ORDER BY seq"+s.d.forUpdate, s.d.listArg(lowered))
-	if err != nil {
-		return fmt.Errorf("lock user groups: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	for rows.Next() {
-	}
-	if err := rows.Err(); err != nil {
+	if err := s.lockGroupRows(ctx, tx, "display_name_ci", s.d.listArg(lowered), s.d.forUpdate); err != nil {
 		return fmt.Errorf("lock user groups: %w", err)
 	}
 	return nil
