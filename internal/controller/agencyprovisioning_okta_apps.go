@@ -183,6 +183,9 @@ func (s *OktaSync) reconcileSAMLApp(ctx context.Context, sc *oktaScope) error {
 		}
 		recordCreated(sc.ap, OktaKindSAMLApp, app.ID, label)
 		logf.FromContext(ctx).Info("Created the Okta SAML app", "id", app.ID)
+		if st.SAMLAppID != "" {
+			requireManualStep(sc.ap) // the new app has no provisioning settings
+		}
 	}
 	st.SAMLAppID, st.SAMLAppName = app.ID, app.Name
 	return nil
@@ -209,6 +212,9 @@ func (s *OktaSync) reconcileOIDCApp(ctx context.Context, sc *oktaScope) error {
 		recordCreated(sc.ap, OktaKindOIDCApp, app.ID, spec.Label)
 		logf.FromContext(ctx).Info("Created the Okta OIDC app", "id", app.ID, "clientID", app.ClientID)
 		sc.newSecret = app.ClientSecret
+		if st.OIDCAppID != "" {
+			requireManualStep(sc.ap) // Okta must be given the new client id and secret
+		}
 	case oidcDrifted(app, spec):
 		if app, err = sc.org.UpdateOIDCApp(ctx, app.ID, spec); err != nil {
 			return err

@@ -174,7 +174,8 @@ func applyReportCounts(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Repo
 // the operator's OIDC client; until then ManualStepRequired with the values to enter.
 func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Report, repErr error) {
 	clientID := ap.Status.Okta.OIDCClientID
-	if repErr == nil && clientID != "" && rep.LastAuthenticated != nil && rep.LastAuthenticated.ClientID == clientID {
+	if repErr == nil && clientID != "" && rep.LastAuthenticated != nil && rep.LastAuthenticated.ClientID == clientID &&
+		!beforeDisconnect(ap, rep.LastAuthenticated.Time) {
 		la := rep.LastAuthenticated
 		setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionTrue,
 			scimv1alpha1.ReasonSucceeded,
@@ -182,8 +183,11 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 				clientID, la.Method, la.Path, la.Status, la.Time.UTC().Format(time.RFC3339)))
 		return
 	}
-	if provisioningConnected(ap) && repErr != nil {
-		return // keep True while the report is briefly unreadable
+	if provisioningConnected(ap) && (repErr != nil || rep.LastAuthenticated == nil) {
+		// Keep True while the report is briefly unreadable, or while a new SCIM server pod has
+		// seen no request yet: the manual step was done, and Okta calls only when something
+		// changes.
+		return
 	}
 	step := manualStep(ap)
 	ap.Status.ManualStep = step
@@ -197,6 +201,21 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	}
 	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
 		scimv1alpha1.ReasonManualStepRequired, msg)
+}
+
+// beforeDisconnect says whether an accepted request at t came before ProvisioningConnected
+// turned False: such a request went to an Okta app or client the operator has replaced since.
+func beforeDisconnect(ap *scimv1alpha1.AgencyProvisioning, t time.Time) bool {
+	c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+	return c != nil && c.Status == metav1.ConditionFalse && t.Before(c.LastTransitionTime.Time)
+}
+
+// requireManualStep turns ProvisioningConnected False when the operator replaced an Okta app
+// the manual step was done on; from then on only requests after this moment count as connected.
+// The step that reads the report fills in the message with the values to enter.
+func requireManualStep(ap *scimv1alpha1.AgencyProvisioning) {
+	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
+		scimv1alpha1.ReasonManualStepRequired, "An Okta app was replaced; the manual step must be done again")
 }
 
 // Values of the manual step.

@@ -1,0 +1,61 @@
+package controller
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
+)
+
+// These tests break the Okta side and the SCIM server the way a real org and a real cluster
+// do, and check what an admin then reads in the conditions.
+
+func TestOkta_ScimServerRestartKeepsProvisioningConnected(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	e.newAP("restart", nil)
+	e.waitCondition("restart", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	e.connect("restart")
+	e.waitCondition("restart", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded)
+
+	// A new SCIM server pod (rollout, reschedule) has seen no request from Okta yet.
+	e.reports.set("restart", scimconfig.Report{AgencyID: "restart", Users: 2, ActiveUsers: 2})
+	polls := e.reports.reads.Load()
+	waitFor(t, 10*time.Second, func() error {
+		if e.reports.reads.Load() < polls+5 {
+			return fmt.Errorf("%d report polls so far", e.reports.reads.Load()-polls)
+		}
+		return nil
+	})
+	c := meta.FindStatusCondition(e.get("restart").Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+	if c == nil || c.Status != condTrue {
+		t.Fatalf("after a SCIM server restart ProvisioningConnected = %+v; the manual step was done once", c)
+	}
+}
+
+func TestOkta_RecreatedSAMLAppNeedsTheManualStepAgain(t *testing.T) {
+	e := newOktaEnv(t, envOptions{resync: time.Second})
+	e.newAP("resaml", nil)
+	ap := e.waitCondition("resaml", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	e.connect("resaml")
+	e.waitCondition("resaml", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded)
+
+	// Someone deletes the SAML app in Okta; the operator makes a new one, without provisioning.
+	old := ap.Status.Okta.SAMLAppID
+	e.simAPI(http.MethodPost, "/api/v1/apps/"+old+"/lifecycle/deactivate", nil, nil)
+	if code := e.simAPI(http.MethodDelete, "/api/v1/apps/"+old, nil, nil); code != http.StatusNoContent {
+		t.Fatalf("delete the SAML app: HTTP %d", code)
+	}
+	ap = e.waitCondition("resaml", scimv1alpha1.ConditionProvisioningConnected, condFalse,
+		scimv1alpha1.ReasonManualStepRequired, "resaml SCIM")
+	if ap.Status.Okta.SAMLAppID == old || ap.Status.Okta.SAMLAppID == "" {
+		t.Fatalf("SAML app id = %q, want a new app", ap.Status.Okta.SAMLAppID)
+	}
+	// Okta reaches the SCIM server through the new app: connected again.
+	e.connect("resaml")
+	e.waitCondition("resaml", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded)
+}
