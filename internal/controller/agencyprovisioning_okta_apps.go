@@ -188,7 +188,19 @@ func (s *OktaSync) reconcileSAMLApp(ctx context.Context, sc *oktaScope) error {
 		}
 	}
 	st.SAMLAppID, st.SAMLAppName = app.ID, app.Name
-	return nil
+	return inactiveApp(app)
+}
+
+// inactiveApp is a specProblem for an app of the operator's that someone deactivated in Okta:
+// Okta then issues no token for it and pushes nothing through it. The operator does not
+// reactivate it, since an admin may have had a reason.
+func inactiveApp(app *okta.App) error {
+	if app.Status == "" || app.Status == okta.StatusActive {
+		return nil
+	}
+	return &specProblem{fmt.Sprintf("the Okta app %q (id %s) is %s, so Okta neither issues its tokens nor "+
+		"provisions through it; activate it in Okta (Applications > Applications), or delete it to have a new "+
+		"one created (the manual step must then be done again)", app.Label, app.ID, app.Status)}
 }
 
 // reconcileOIDCApp ensures the OIDC web app and corrects its label, grants and redirect URI
@@ -222,7 +234,7 @@ func (s *OktaSync) reconcileOIDCApp(ctx context.Context, sc *oktaScope) error {
 		logf.FromContext(ctx).Info("Corrected the Okta OIDC app", "id", app.ID)
 	}
 	st.OIDCAppID, st.OIDCClientID = app.ID, app.ClientID
-	return nil
+	return inactiveApp(app)
 }
 
 func oidcDrifted(app *okta.App, want okta.OIDCAppSpec) bool {

@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +59,41 @@ func TestOkta_RecreatedSAMLAppNeedsTheManualStepAgain(t *testing.T) {
 	// Okta reaches the SCIM server through the new app: connected again.
 	e.connect("resaml")
 	e.waitCondition("resaml", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded)
+}
+
+func TestOkta_DeactivatedAppsAreReported(t *testing.T) {
+	e := newOktaEnv(t, envOptions{resync: time.Second})
+	for _, tc := range []struct {
+		name  string
+		appID func(scimv1alpha1.OktaStatus) string
+		label string
+	}{
+		{name: "SAML app", appID: func(s scimv1alpha1.OktaStatus) string { return s.SAMLAppID }, label: "saml SCIM"},
+		{name: "OIDC app", appID: func(s scimv1alpha1.OktaStatus) string { return s.OIDCAppID },
+			label: "oidc SCIM OAuth"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer e.use(t)()
+			name := strings.Fields(tc.label)[0]
+			e.newAP(name, nil)
+			ap := e.waitCondition(name, scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+				scimv1alpha1.ReasonSucceeded)
+			id := tc.appID(ap.Status.Okta)
+			if code := e.simAPI(http.MethodPost, "/api/v1/apps/"+id+"/lifecycle/deactivate", nil, nil); code !=
+				http.StatusOK {
+				t.Fatalf("deactivate: HTTP %d", code)
+			}
+			e.waitCondition(name, scimv1alpha1.ConditionOktaAppsConfigured, condFalse, scimv1alpha1.ReasonAppsOutOfSync,
+				id, tc.label, "INACTIVE")
+			if code := e.simAPI(http.MethodPost, "/api/v1/apps/"+id+"/lifecycle/activate", nil, nil); code !=
+				http.StatusOK {
+				t.Fatalf("activate: HTTP %d", code)
+			}
+			ap = e.waitCondition(name, scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+				scimv1alpha1.ReasonSucceeded)
+			if got := tc.appID(ap.Status.Okta); got != id {
+				t.Fatalf("app id %s after reactivation, want %s (no duplicate)", got, id)
+			}
+		})
+	}
 }
