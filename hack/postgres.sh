@@ -112,7 +112,10 @@ stop() {
 	bin=$(pg_bin)
 	as_pg "${bin}/pg_ctl" -D "${dir}/data" -m fast -w stop >&2 || true
 	rm -rf "${dir}"
-	rm -f "${STATE_FILE}"
+	# The state file may name another server by now (a later start); leave it to that one.
+	if [[ -f "${STATE_FILE}" && "$(sed -n 's/^SCIM_PG_DIR=//p' "${STATE_FILE}")" == "${dir}" ]]; then
+		rm -f "${STATE_FILE}"
+	fi
 	log "stopped and removed ${dir}"
 }
 
@@ -122,6 +125,8 @@ run() {
 		log "usage: $0 run -- command..."
 		exit 2
 	fi
+	# A state file of its own, so runs at the same time never see each other's server.
+	STATE_FILE=$(mktemp "${TMPDIR:-/tmp}/scim-postgres.XXXXXX")
 	eval "$(start)"
 	trap stop EXIT
 	"$@"
