@@ -485,7 +485,7 @@ func (s *OktaSync) reconcileGroupPush(ctx context.Context, sc *oktaScope) error 
 	appID := sc.ap.Status.Okta.SAMLAppID
 	have, err := sc.org.ListGroupPushMappings(ctx, appID)
 	if err != nil {
-		return err
+		return groupPushRefused(sc.ap, err)
 	}
 	bySource := map[string]okta.GroupPushMapping{}
 	for _, m := range have {
@@ -497,7 +497,7 @@ func (s *OktaSync) reconcileGroupPush(ctx context.Context, sc *oktaScope) error 
 		}
 		m, err := sc.org.CreateGroupPushMapping(ctx, appID, id)
 		if err != nil {
-			return err
+			return groupPushRefused(sc.ap, err)
 		}
 		recordCreated(sc.ap, OktaKindGroupPushMapping, m.ID, want[id])
 	}
@@ -513,6 +513,17 @@ func (s *OktaSync) reconcileGroupPush(ctx context.Context, sc *oktaScope) error 
 		forgetCreated(sc.ap, OktaKindGroupPushMapping, ref.ID)
 	}
 	return nil
+}
+
+// groupPushRefused turns Okta's refusal of group push on the SAML app (400: provisioning is on
+// but Push Groups is not among its supported actions) into a specProblem an admin can act on.
+func groupPushRefused(ap *scimv1alpha1.AgencyProvisioning, err error) error {
+	if !errors.Is(err, okta.ErrInvalidRequest) {
+		return err
+	}
+	return &specProblem{fmt.Sprintf("Okta refuses group push on the SAML app %q (%v); in Okta open the app, "+
+		"Provisioning > Integration > Edit, tick Push Groups under Supported provisioning actions and Save, or set "+
+		"spec.syncMode to UsersOnly", samlLabel(ap), err)}
 }
 
 func findMapping(ms []okta.GroupPushMapping, id string) (okta.GroupPushMapping, bool) {

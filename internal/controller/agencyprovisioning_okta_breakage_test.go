@@ -97,3 +97,25 @@ func TestOkta_DeactivatedAppsAreReported(t *testing.T) {
 		})
 	}
 }
+
+func TestOkta_GroupPushRefusedIsReportedWithoutRetryStorm(t *testing.T) {
+	e := newOktaEnv(t, envOptions{reportPoll: 2 * time.Second})
+	e.simGroup("Patrol")
+	e.newAP("nopush", func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.Okta.AssignGroups = []string{"Patrol"}
+		ap.Spec.SyncMode = scimv1alpha1.SyncModeUsersAndGroups
+	})
+	e.waitCondition("nopush", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	// Okta reached the SCIM server, but the admin did not tick Push Groups: Okta refuses group
+	// push on the app.
+	e.connect("nopush")
+	e.waitCondition("nopush", scimv1alpha1.ConditionOktaAppsConfigured, condFalse, scimv1alpha1.ReasonAppsOutOfSync,
+		"Push Groups")
+	checks := e.calls.checks.Load()
+	time.Sleep(3 * time.Second)
+	// Only a person can fix it: one full sync per report poll (2 s here), not an error backoff
+	// that starts at 5 ms.
+	if syncs := e.calls.checks.Load() - checks; syncs > 2 {
+		t.Fatalf("%d full Okta syncs in 3 s while waiting for an admin", syncs)
+	}
+}
