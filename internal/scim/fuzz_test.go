@@ -11,35 +11,53 @@ import (
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
 )
 
-// fuzzTarget sends a body to the handler in-process, so fuzzing is fast; the harness's
-// server stays up for the whole fuzz run.
+// fuzzTarget sends a request to the handler of each store in-process (PostgreSQL too when
+// SCIM_TEST_POSTGRES_URL is set), so fuzzing is fast; the harnesses stay up for the whole run.
 type fuzzTarget struct {
-	h       *harness
-	handler http.Handler
-	userID  string
-	groupID string
+	stores []*fuzzStore
+	// userID and groupID name the user and group that paths with {user} and {group} address.
+	userID, groupID string
+}
+
+// fuzzStore is one store's handler, with the ids of its user and group.
+type fuzzStore struct {
+	backend         string
+	h               *harness
+	handler         http.Handler
+	userID, groupID string
 }
 
 func newFuzzTarget(t testing.TB) *fuzzTarget {
-	h := newHarness(t, "sqlite", scimconfig.SyncModeUsersAndGroups)
-	cfg := testConfig(h.org.srv.URL, scimconfig.SyncModeUsersAndGroups)
-	s, err := New(cfg, h.store, mustVerifier(t, h), WithLogger(discardLogger()))
-	if err != nil {
-		t.Fatal(err)
+	ft := &fuzzTarget{userID: "{user}", groupID: "{group}"}
+	for _, backend := range backends(t) {
+		h := newHarness(t, backend, scimconfig.SyncModeUsersAndGroups)
+		cfg := testConfig(h.org.srv.URL, scimconfig.SyncModeUsersAndGroups)
+		s, err := New(cfg, h.store, mustVerifier(t, h), WithLogger(discardLogger()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := &fuzzStore{backend: backend, h: h, handler: s.Handler(), userID: h.createUser(1, nil)}
+		r := h.do(http.MethodPost, "/Groups", `{"displayName": "Fuzz Group"}`)
+		fs.groupID = r.json(t)["id"].(string)
+		ft.stores = append(ft.stores, fs)
 	}
-	ft := &fuzzTarget{h: h, handler: s.Handler(), userID: h.createUser(1, nil)}
-	r := h.do(http.MethodPost, "/Groups", `{"displayName": "Fuzz Group"}`)
-	ft.groupID = r.json(t)["id"].(string)
 	return ft
 }
 
+// check sends the request to every store; {user} and {group} in path name each store's own.
 func (ft *fuzzTarget) check(t *testing.T, method, path string, body []byte) {
+	for _, fs := range ft.stores {
+		fs.check(t, method, strings.NewReplacer("{user}", fs.userID, "{group}", fs.groupID).Replace(path), body)
+	}
+}
+
+func (fs *fuzzStore) check(t *testing.T, method, path string, body []byte) {
 	req := httptest.NewRequestWithContext(t.Context(), method, BasePath(testAgency)+path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+ft.h.token)
+	req.Header.Set("Authorization", "Bearer "+fs.h.token)
 	rec := httptest.NewRecorder()
-	ft.handler.ServeHTTP(rec, req)
+	fs.handler.ServeHTTP(rec, req)
 	if rec.Code >= http.StatusInternalServerError {
-		t.Fatalf("%s %s answered %d for body %q: %s", method, path, rec.Code, body, rec.Body.Bytes())
+		t.Fatalf("%s: %s %s answered %d for body %q: %s", fs.backend, method, path, rec.Code, body, rec.Body.Bytes())
 	}
 	if rec.Code == http.StatusNoContent {
 		return

@@ -97,7 +97,7 @@ func (o *testOrg) token(t testing.TB, edit func(jwt.MapClaims)) string {
 
 // backends are the stores the handler tests run against: SQLite always, PostgreSQL when
 // SCIM_TEST_POSTGRES_URL is set.
-func backends(t *testing.T) []string {
+func backends(t testing.TB) []string {
 	t.Helper()
 	bs := []string{"sqlite"}
 	if os.Getenv(postgresURLEnv) != "" {
