@@ -104,6 +104,10 @@ func New(opts Options) (*Env, error) {
 	if opts.Samples == "" {
 		opts.Samples = filepath.Join(opts.Root, "config", "samples")
 	}
+	// Read the samples now, so a wrong directory is refused before a cluster starts.
+	if _, _, err := Samples(opts.Samples); err != nil {
+		return nil, err
+	}
 	if opts.Namespace == "" {
 		opts.Namespace = DefaultNamespace
 	}

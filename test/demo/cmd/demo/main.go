@@ -30,10 +30,13 @@ import (
 const unassignedGroup = "Training Academy"
 
 func main() {
-	dir := flag.String("dir", "", "directory for logs and state (default: a new directory under $TMPDIR, kept)")
-	samples := flag.String("samples", "",
+	// A flag set of its own: the libraries' flags (controller-runtime's -kubeconfig) mean
+	// nothing here, the demo starts its own cluster.
+	fs := flag.NewFlagSet("demo", flag.ExitOnError)
+	dir := fs.String("dir", "", "directory for logs and state (default: a new directory under $TMPDIR, kept)")
+	samples := fs.String("samples", "",
 		"directory of the AgencyProvisioning and ScimUserMapping (default: config/samples)")
-	flag.Parse()
+	_ = fs.Parse(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, *dir, *samples); err != nil {
@@ -55,7 +58,8 @@ func (n *narrator) step(title string) {
 
 func run(ctx context.Context, dir, samples string) (retErr error) {
 	n := &narrator{start: time.Now()}
-	if dir == "" {
+	made := dir == ""
+	if made {
 		var err error
 		if dir, err = os.MkdirTemp("", "scim-operator-demo-"); err != nil {
 			return fmt.Errorf("create the demo directory: %w", err)
@@ -63,6 +67,9 @@ func run(ctx context.Context, dir, samples string) (retErr error) {
 	}
 	env, err := demo.New(demo.Options{Dir: dir, Samples: samples, Out: os.Stdout})
 	if err != nil {
+		if made {
+			_ = os.RemoveAll(dir) // nothing ran: no logs to keep
+		}
 		return err
 	}
 	defer func() {
