@@ -39,6 +39,7 @@ const DefaultOktaResyncPeriod = 10 * time.Minute
 const DefaultReportPollInterval = 30 * time.Second
 
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 
 // OktaSync runs the Okta steps of an AgencyProvisioning reconcile: credentials, issuer, apps,
 // access policy, assignments, group push and the provisioning connection. The AgencyProvisioning
@@ -46,6 +47,9 @@ const DefaultReportPollInterval = 30 * time.Second
 // owns (the OIDC client Secret), and the caller patches the status once.
 type OktaSync struct {
 	Client client.Client
+	// APIReader reads what the manager's cache does not hold: an AgencyProvisioning's namespace,
+	// when its deletion is stuck (default Client).
+	APIReader client.Reader
 	// NewOrg builds the Okta client from credentials (okta.Factory.NewOrg in the manager).
 	NewOrg okta.NewOrgFunc
 	// Reports reads the SCIM server's /report.
@@ -324,21 +328,61 @@ func (s *OktaSync) Finalize(ctx context.Context, ap *scimv1alpha1.AgencyProvisio
 		return true, nil
 	}
 	if ap.Spec.DeletionPolicy == scimv1alpha1.DeletionPolicyDelete && len(ap.Status.Okta.CreatedObjects) > 0 {
-		sc, _ := s.newScope(ctx, ap)
-		if sc == nil {
-			return false, fmt.Errorf("cannot delete the Okta objects: %s",
-				conditionMessage(ap, scimv1alpha1.ConditionOktaAuthenticated))
-		}
-		if err := s.deleteCreated(ctx, sc); err != nil {
-			_, _ = s.oktaFailure(ap, err)
+		if err := s.deleteOktaObjects(ctx, ap); err != nil {
 			return false, err
 		}
-		logf.FromContext(ctx).Info("Deleted the Okta objects the operator created")
 	}
 	if err := s.patchFinalizer(ctx, ap, false); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// deleteOktaObjects deletes the Okta objects the operator created. Without usable credentials
+// it waits for them, unless the namespace is being deleted: then the credentials Secret is gone
+// for good (nothing can be created in that namespace), so it leaves the objects, logs which,
+// and lets the deletion finish.
+func (s *OktaSync) deleteOktaObjects(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) error {
+	sc, _ := s.newScope(ctx, ap)
+	if sc == nil {
+		why := conditionMessage(ap, scimv1alpha1.ConditionOktaAuthenticated)
+		if !s.namespaceDeleting(ctx, ap.Namespace) {
+			return fmt.Errorf("cannot delete the Okta objects: %s; set spec.deletionPolicy to Retain to leave "+
+				"them in Okta", why)
+		}
+		logf.FromContext(ctx).Info("Leaving the Okta objects the operator created: the namespace is being "+
+			"deleted and the Okta credentials cannot be used; remove them in Okta", "why", why,
+			"objects", createdObjectList(ap))
+		return nil
+	}
+	if err := s.deleteCreated(ctx, sc); err != nil {
+		_, _ = s.oktaFailure(ap, err)
+		return err
+	}
+	logf.FromContext(ctx).Info("Deleted the Okta objects the operator created")
+	return nil
+}
+
+// namespaceDeleting says whether the namespace is being deleted or gone; a failed read says no.
+func (s *OktaSync) namespaceDeleting(ctx context.Context, name string) bool {
+	r := s.APIReader
+	if r == nil {
+		r = s.Client
+	}
+	var ns corev1.Namespace
+	if err := r.Get(ctx, client.ObjectKey{Name: name}, &ns); err != nil {
+		return apierrors.IsNotFound(err)
+	}
+	return !ns.DeletionTimestamp.IsZero()
+}
+
+// createdObjectList names the Okta objects in status.okta.createdObjects, as "Kind id".
+func createdObjectList(ap *scimv1alpha1.AgencyProvisioning) []string {
+	out := make([]string, 0, len(ap.Status.Okta.CreatedObjects))
+	for _, r := range ap.Status.Okta.CreatedObjects {
+		out = append(out, r.Kind+" "+r.ID)
+	}
+	return out
 }
 
 func setCondition(ap *scimv1alpha1.AgencyProvisioning, t string, status metav1.ConditionStatus, reason, msg string) {

@@ -1,15 +1,19 @@
 package controller
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
 )
 
@@ -117,5 +121,57 @@ func TestOkta_GroupPushRefusedIsReportedWithoutRetryStorm(t *testing.T) {
 	// that starts at 5 ms.
 	if syncs := e.calls.checks.Load() - checks; syncs > 2 {
 		t.Fatalf("%d full Okta syncs in 3 s while waiting for an admin", syncs)
+	}
+}
+
+func TestOkta_NamespaceDeletionDoesNotHangOnTheOktaFinalizer(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+	e.newAP("nsgone", func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
+	})
+	ap := e.waitCondition("nsgone", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+
+	// The namespace is deleted: its Secrets go first, and nothing can be created in it any more,
+	// so the credentials can never come back.
+	if err := k8sClient.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
+		t.Fatal(err)
+	}
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "okta-creds", Namespace: e.ns}}
+	if err := k8sClient.Delete(ctx, creds); err != nil {
+		t.Fatal(err)
+	}
+	e.deleteAP("nsgone")
+	// The Okta objects stay (the operator logs which); nothing else could remove them.
+	if _, err := e.org.GetApp(ctx, ap.Status.Okta.SAMLAppID); err != nil {
+		t.Fatalf("SAML app after the namespace went: %v", err)
+	}
+}
+
+func TestOkta_MissingCredentialsStillHoldTheOktaFinalizer(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+	e.createSecret("held-creds", e.sim.APIToken())
+	e.newAP("held", func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
+		ap.Spec.Okta.CredentialsSecretRef.Name = "held-creds"
+	})
+	ap := e.waitCondition("held", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "held-creds", Namespace: e.ns}}
+	if err := k8sClient.Delete(ctx, creds); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Delete(ctx, ap); err != nil {
+		t.Fatal(err)
+	}
+	// In a live namespace the admin can bring the Secret back, so the finalizer waits for it.
+	time.Sleep(2 * time.Second)
+	if got := e.get("held"); got.DeletionTimestamp.IsZero() {
+		t.Fatal("the AgencyProvisioning is not being deleted")
+	}
+	e.createSecret("held-creds", e.sim.APIToken())
+	e.deleteAP("held")
+	if _, err := e.org.GetApp(ctx, ap.Status.Okta.SAMLAppID); !errors.Is(err, okta.ErrNotFound) {
+		t.Fatalf("SAML app after deletion with its credentials back: %v", err)
 	}
 }

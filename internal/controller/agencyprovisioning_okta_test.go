@@ -184,7 +184,7 @@ func (e *oktaEnv) startManager(o envOptions) {
 		poll = 200 * time.Millisecond
 	}
 	e.sync = &OktaSync{
-		Client: mgr.GetClient(), NewOrg: factory.NewOrg, Reports: e.reports,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), NewOrg: factory.NewOrg, Reports: e.reports,
 		ResyncPeriod: resync, ReportPollInterval: poll, RetryInterval: 300 * time.Millisecond,
 	}
 	if o.realReports {

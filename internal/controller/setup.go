@@ -83,8 +83,9 @@ func newReconcilers(
 		ScimServerImage: o.ScimServerImage,
 		Ingress:         o.Ingress,
 		Okta: &OktaSync{
-			Client: mgr.GetClient(),
-			NewOrg: o.NewOrg,
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			NewOrg:    o.NewOrg,
 			Reports: &RefusalEventReader{
 				Reader:   &HTTPReportReader{HTTP: o.ReportHTTP, AllowAnnotation: o.AllowReportAnnotation},
 				Recorder: recorder,
