@@ -31,6 +31,9 @@ const (
 	// ReasonBadgeIDRequired: the spec would drop or weaken the required badgeId attribute or
 	// its mapping; nothing is written to Okta until it is fixed.
 	ReasonBadgeIDRequired = "BadgeIDRequired"
+	// ReasonDuplicateMapping: another ScimUserMapping, created earlier, maps the same
+	// AgencyProvisioning; this one writes nothing to Okta while that one exists.
+	ReasonDuplicateMapping = "DuplicateMapping"
 	// ReasonWaitingForAgency: the referenced AgencyProvisioning is missing or has no SAML app
 	// yet.
 	ReasonWaitingForAgency = "WaitingForAgency"

@@ -175,3 +175,44 @@ func TestOkta_MissingCredentialsStillHoldTheOktaFinalizer(t *testing.T) {
 		t.Fatalf("SAML app after deletion with its credentials back: %v", err)
 	}
 }
+
+func TestScimUserMapping_SecondMappingForOneAgencyIsRefused(t *testing.T) {
+	e := newOktaEnv(t, envOptions{resync: time.Second})
+	ctx := t.Context()
+	e.newAP("twomaps", nil)
+	ap := e.waitCondition("twomaps", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+		scimv1alpha1.ReasonSucceeded)
+	newMapping := func(name, givenName string) {
+		sum := &scimv1alpha1.ScimUserMapping{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns,
+				Labels: map[string]string{oktaSuiteLabel: e.label}},
+			Spec: scimv1alpha1.ScimUserMappingSpec{
+				AgencyProvisioningRef: scimv1alpha1.LocalObjectRef{Name: "twomaps"},
+				Attributes: []scimv1alpha1.CustomAttribute{{DisplayName: "Badge ID", VariableName: "badgeId",
+					Required: true}},
+				Mappings: []scimv1alpha1.AttributeMapping{{Target: "givenName", Expression: givenName}},
+			},
+		}
+		if err := k8sClient.Create(ctx, sum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newMapping("first-map", "user.firstName")
+	waitSUM(t, e, "first-map", scimv1alpha1.ConditionMappingsSynced, condTrue, scimv1alpha1.ReasonSucceeded)
+	newMapping("second-map", "user.nickName")
+	waitSUM(t, e, "second-map", scimv1alpha1.ConditionReady, condFalse, scimv1alpha1.ReasonDuplicateMapping)
+
+	// The first mapping's expression holds across resyncs: the two do not take turns in Okta.
+	writes := e.calls.writes.Load()
+	time.Sleep(3 * time.Second)
+	if w := e.calls.writes.Load() - writes; w != 0 {
+		t.Fatalf("%d Okta writes in 3 s of resyncs with two mappings for one agency", w)
+	}
+	m, err := e.org.FindProfileMapping(ctx, e.sim.DefaultUserTypeID(), ap.Status.Okta.SAMLAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Properties["givenName"].Expression; got != "user.firstName" {
+		t.Fatalf("givenName <- %q, want the first mapping's user.firstName", got)
+	}
+}

@@ -87,6 +87,17 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 
+	// One mapping per agency: two would rewrite each other's entries at every resync.
+	if first, err := r.earlierMapping(ctx, &sum); err != nil || first != "" {
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		r.setBoth(&sum, metav1.ConditionFalse, scimv1alpha1.ReasonDuplicateMapping,
+			fmt.Sprintf("ScimUserMapping %q, created earlier, already maps AgencyProvisioning %q; one mapping per "+
+				"agency: move this one's attributes and mappings into %q and delete this one", first, ap.Name, first))
+		return ctrl.Result{RequeueAfter: r.retry()}, nil
+	}
+
 	// The badgeId rule: refuse, without touching Okta, a spec that drops it.
 	if msg := badgeIDProblem(&sum.Spec, extensionSchemaOf(ap)); msg != "" {
 		r.setBoth(&sum, metav1.ConditionFalse, scimv1alpha1.ReasonBadgeIDRequired, msg)
@@ -178,6 +189,38 @@ func (r *ScimUserMappingReconciler) agency(ctx context.Context,
 		return nil, r.retry()
 	}
 	return &ap, 0
+}
+
+// earlierMapping names another ScimUserMapping of the same AgencyProvisioning that was created
+// before sum (by name when created in the same second), or "" when sum is the first.
+func (r *ScimUserMappingReconciler) earlierMapping(ctx context.Context, sum *scimv1alpha1.ScimUserMapping) (string,
+	error) {
+	var list scimv1alpha1.ScimUserMappingList
+	if err := r.List(ctx, &list, client.InNamespace(sum.Namespace)); err != nil {
+		return "", fmt.Errorf("list ScimUserMappings: %w", err)
+	}
+	var first *scimv1alpha1.ScimUserMapping
+	for i := range list.Items {
+		o := &list.Items[i]
+		if o.Name == sum.Name || o.Spec.AgencyProvisioningRef.Name != sum.Spec.AgencyProvisioningRef.Name ||
+			!o.DeletionTimestamp.IsZero() || !createdBefore(o, sum) {
+			continue
+		}
+		if first == nil || createdBefore(o, first) {
+			first = o
+		}
+	}
+	if first == nil {
+		return "", nil
+	}
+	return first.Name, nil
+}
+
+func createdBefore(a, b *scimv1alpha1.ScimUserMapping) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
 }
 
 func (r *ScimUserMappingReconciler) newScope(ctx context.Context, sum *scimv1alpha1.ScimUserMapping,
