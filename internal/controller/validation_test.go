@@ -109,6 +109,12 @@ func TestValidation_InvalidManifestsAreRefusedNamingTheField(t *testing.T) {
 		{name: "resync that is not a duration", base: validAgency,
 			edits:     []edit{{"spec.okta.resyncPeriod", "fifteen"}},
 			wantField: "spec.okta.resyncPeriod", wantMessage: "must be a duration of at least 1m, such as 10m or 1h"},
+		{name: "one label for both Okta apps", base: validAgency, edits: []edit{
+			{"spec.okta.samlAppLabel", "Metro PD provisioning"}, {"spec.okta.oidcAppLabel", "Metro PD provisioning"}},
+			wantField: "spec.okta.oidcAppLabel: Invalid value", wantMessage: "must differ"},
+		{name: "SAML app label equal to the default OIDC app label", base: validAgency,
+			edits:     []edit{{"spec.okta.samlAppLabel", "metro-pd SCIM OAuth"}},
+			wantField: "spec.okta.oidcAppLabel: Invalid value", wantMessage: "must differ"},
 		{name: "redirect URI over plain http", base: validAgency,
 			edits:     []edit{{"spec.okta.redirectURI", "http://metropd.okta.com/callback"}},
 			wantField: "spec.okta.redirectURI", wantMessage: "https"},
