@@ -96,7 +96,7 @@ const (
 
 // AgencyProvisioningSpec is what an agency wants: its Okta org connected to a SCIM server
 // that holds the agency's directory.
-// +kubebuilder:validation:XValidation:rule="(has(self.okta.samlAppLabel) && self.okta.samlAppLabel != '' ? self.okta.samlAppLabel : self.agencyId + ' SCIM') != (has(self.okta.oidcAppLabel) && self.okta.oidcAppLabel != '' ? self.okta.oidcAppLabel : self.agencyId + ' SCIM OAuth')",fieldPath=".okta.oidcAppLabel",message="spec.okta.oidcAppLabel and spec.okta.samlAppLabel (by default '<agencyId> SCIM OAuth' and '<agencyId> SCIM') must differ: the operator finds its two Okta apps by label"
+// +kubebuilder:validation:XValidation:rule="(has(self.okta.samlAppLabel) && size(self.okta.samlAppLabel) > 0 ? self.okta.samlAppLabel : self.agencyId + ' SCIM') != (has(self.okta.oidcAppLabel) && size(self.okta.oidcAppLabel) > 0 ? self.okta.oidcAppLabel : self.agencyId + ' SCIM OAuth')",fieldPath=".okta.oidcAppLabel",message="spec.okta.oidcAppLabel and spec.okta.samlAppLabel (by default '<agencyId> SCIM OAuth' and '<agencyId> SCIM') must differ: the operator finds its two Okta apps by label"
 type AgencyProvisioningSpec struct {
 	// agencyId identifies the agency in the directory and in the SCIM endpoint path
 	// (/api/v2/agencies/{agencyId}/scim). Letters, digits, '.', '_' and '-'; it cannot be
