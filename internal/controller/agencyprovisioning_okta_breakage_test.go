@@ -26,20 +26,27 @@ func TestOkta_ScimServerRestartKeepsProvisioningConnected(t *testing.T) {
 	e.waitCondition("restart", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
 	e.connect("restart")
 	e.waitCondition("restart", scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded)
+	e.waitPolls(3) // the operator's cache has the True condition too
 
 	// A new SCIM server pod (rollout, reschedule) has seen no request from Okta yet.
 	e.reports.set("restart", scimconfig.Report{AgencyID: "restart", Users: 2, ActiveUsers: 2})
-	polls := e.reports.reads.Load()
-	waitFor(t, 10*time.Second, func() error {
-		if e.reports.reads.Load() < polls+5 {
-			return fmt.Errorf("%d report polls so far", e.reports.reads.Load()-polls)
-		}
-		return nil
-	})
+	e.waitPolls(5)
 	c := meta.FindStatusCondition(e.get("restart").Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
 	if c == nil || c.Status != condTrue {
 		t.Fatalf("after a SCIM server restart ProvisioningConnected = %+v; the manual step was done once", c)
 	}
+}
+
+// waitPolls waits until the operator has read SCIM server reports n more times.
+func (e *oktaEnv) waitPolls(n int64) {
+	e.t.Helper()
+	polls := e.reports.reads.Load()
+	waitFor(e.t, 10*time.Second, func() error {
+		if got := e.reports.reads.Load() - polls; got < n {
+			return fmt.Errorf("%d report polls so far, want %d", got, n)
+		}
+		return nil
+	})
 }
 
 func TestOkta_RecreatedSAMLAppNeedsTheManualStepAgain(t *testing.T) {
