@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -161,11 +162,27 @@ func (s *OktaSync) ownApp(ctx context.Context, sc *oktaScope, kind, id, label st
 		}
 	}
 	if len(apps) > 0 {
-		return nil, &specProblem{fmt.Sprintf("an Okta app labelled %q (id %s) exists that this operator did not "+
-			"create; "+
-			"choose another label in spec.okta or remove that app in Okta", label, apps[0].ID)}
+		return nil, foreignApp(sc, label, apps)
 	}
 	return nil, nil
+}
+
+// foreignApp is the specProblem for apps with the wanted label that are not this
+// AgencyProvisioning's. An app left by an earlier AgencyProvisioning of the same name (deleted
+// with deletionPolicy Retain) is named as such; it is not adopted, since its owner marker
+// carries the earlier one's uid.
+func foreignApp(sc *oktaScope, label string, apps []okta.App) error {
+	earlier := fmt.Sprintf("%s/%s/", sc.ap.Namespace, sc.ap.Name)
+	for _, a := range apps {
+		if uid, ok := strings.CutPrefix(a.Owner, earlier); ok {
+			return &specProblem{fmt.Sprintf("the Okta app labelled %q (id %s) was created for an earlier "+
+				"AgencyProvisioning %s/%s (uid %s) and left in Okta when it was deleted (deletionPolicy Retain); "+
+				"the operator does not adopt it: delete that app in Okta (the manual step must then be done "+
+				"again) or choose another label in spec.okta", label, a.ID, sc.ap.Namespace, sc.ap.Name, uid)}
+		}
+	}
+	return &specProblem{fmt.Sprintf("an Okta app labelled %q (id %s) exists that this operator did not create; "+
+		"choose another label in spec.okta or remove that app in Okta", label, apps[0].ID)}
 }
 
 // reconcileSAMLApp ensures the custom SAML app (step 5, first half: the OIDC redirect URI needs
@@ -321,7 +338,14 @@ func (s *OktaSync) reconcileAccessPolicy(ctx context.Context, sc *oktaScope) err
 		forgetCreated(sc.ap, OktaKindAccessPolicy, st.AccessPolicyID)
 		forgetCreated(sc.ap, OktaKindAccessPolicyRule, st.AccessPolicyRuleID)
 		st.AccessPolicyRuleID = ""
+		earlier := "Managed by scim-operator for " + sc.ap.Namespace + "/" + sc.ap.Name + "/"
 		for _, p := range policies {
+			if p.Name == want.Name && strings.HasPrefix(p.Description, earlier) {
+				return &specProblem{fmt.Sprintf("the access policy named %q (id %s) on authorization server %q was "+
+					"created for an earlier AgencyProvisioning %s/%s and left in Okta when it was deleted "+
+					"(deletionPolicy Retain); the operator does not adopt it: delete that policy in Okta or rename "+
+					"spec.okta.oidcAppLabel", want.Name, p.ID, sc.serverID, sc.ap.Namespace, sc.ap.Name)}
+			}
 			if p.Name == want.Name {
 				return &specProblem{fmt.Sprintf("an access policy named %q (id %s) exists on authorization server "+
 					"%q that "+

@@ -223,3 +223,13 @@ func TestScimUserMapping_SecondMappingForOneAgencyIsRefused(t *testing.T) {
 		t.Fatalf("givenName <- %q, want the first mapping's user.firstName", got)
 	}
 }
+
+func TestOkta_RecreatedAgencyNamesTheAppsItsPredecessorLeft(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	e.newAP("again", nil)
+	ap := e.waitCondition("again", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	e.deleteAP("again") // deletionPolicy Retain: the apps stay in Okta
+	e.newAP("again", nil)
+	e.waitCondition("again", scimv1alpha1.ConditionOktaAppsConfigured, condFalse, scimv1alpha1.ReasonAppsOutOfSync,
+		ap.Status.Okta.SAMLAppID, "earlier AgencyProvisioning "+e.ns+"/again", string(ap.UID))
+}
