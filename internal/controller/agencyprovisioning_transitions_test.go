@@ -1,0 +1,47 @@
+package controller
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+)
+
+func TestRecordTransitions_AStaleCopyDoesNotAnnounceATransitionAgain(t *testing.T) {
+	authed := metav1.Condition{Type: scimv1alpha1.ConditionOktaAuthenticated, Status: metav1.ConditionTrue,
+		Reason: scimv1alpha1.ReasonSucceeded, Message: "Okta accepted the API token"}
+	revoked := metav1.Condition{Type: scimv1alpha1.ConditionOktaAuthenticated, Status: metav1.ConditionFalse,
+		Reason: scimv1alpha1.ReasonInvalidCredentials, Message: "Okta rejected the API token"}
+	tests := []struct {
+		name string
+		// steps are reconciles: the conditions read from the cache, and the ones computed.
+		steps [][2][]metav1.Condition
+		want  int
+	}{
+		{name: "a transition is announced once", want: 1,
+			steps: [][2][]metav1.Condition{{nil, {authed}}}},
+		{name: "a reconcile that read the copy from before the last patch announces nothing", want: 1,
+			steps: [][2][]metav1.Condition{{nil, {authed}}, {nil, {authed}}}},
+		{name: "a change back and forth is announced each time", want: 3,
+			steps: [][2][]metav1.Condition{{nil, {authed}}, {{authed}, {revoked}}, {{revoked}, {authed}}}},
+		{name: "a stale copy after a change back is still quiet", want: 2,
+			steps: [][2][]metav1.Condition{{nil, {authed}}, {{authed}, {revoked}}, {{authed}, {revoked}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got notes
+			r := &AgencyProvisioningReconciler{Recorder: &got}
+			for _, st := range tt.steps {
+				ap := newAgency("ns", "transitions")
+				ap.UID = types.UID("uid-1")
+				ap.Status.Conditions = st[1]
+				r.recordTransitions(t.Context(), st[0], ap)
+			}
+			if len(got) != tt.want {
+				t.Fatalf("recorded %d Events %q, want %d", len(got), got, tt.want)
+			}
+		})
+	}
+}
