@@ -9,8 +9,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/internal/okta"
@@ -168,6 +170,13 @@ func TestOkta_MissingCredentialsStillHoldTheOktaFinalizer(t *testing.T) {
 	if err := k8sClient.Delete(ctx, creds); err != nil {
 		t.Fatal(err)
 	}
+	// A full sync shows the operator has seen the Secret go (its cache may lag the delete).
+	ap.Annotations = map[string]string{AnnotationSyncRequest: "secret-gone"}
+	if err := k8sClient.Update(ctx, ap); err != nil {
+		t.Fatal(err)
+	}
+	ap = e.waitCondition("held", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+		scimv1alpha1.ReasonCredentialsSecretMissing)
 	if err := k8sClient.Delete(ctx, ap); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +186,13 @@ func TestOkta_MissingCredentialsStillHoldTheOktaFinalizer(t *testing.T) {
 		t.Fatal("the AgencyProvisioning is not being deleted")
 	}
 	e.createSecret("held-creds", e.sim.APIToken())
-	e.deleteAP("held")
+	waitFor(t, 30*time.Second, func() error {
+		err := k8sClient.Get(ctx, client.ObjectKeyFromObject(ap), &scimv1alpha1.AgencyProvisioning{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("AgencyProvisioning still there (err %v)", err)
+	})
 	if _, err := e.org.GetApp(ctx, ap.Status.Okta.SAMLAppID); !errors.Is(err, okta.ErrNotFound) {
 		t.Fatalf("SAML app after deletion with its credentials back: %v", err)
 	}
