@@ -248,3 +248,48 @@ func TestOkta_RecreatedAgencyNamesTheAppsItsPredecessorLeft(t *testing.T) {
 	e.waitCondition("again", scimv1alpha1.ConditionOktaAppsConfigured, condFalse, scimv1alpha1.ReasonAppsOutOfSync,
 		ap.Status.Okta.SAMLAppID, "earlier AgencyProvisioning "+e.ns+"/again", string(ap.UID))
 }
+
+func TestOkta_ChangedManualStepValuesAfterConnectingAreReported(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+	tests := []struct {
+		name   string
+		mutate func(*scimv1alpha1.AgencyProvisioning)
+		want   []string
+	}{
+		{name: "the SCIM endpoint moves", want: []string{"https://scim2.example.test/api/v2/agencies/"},
+			mutate: func(ap *scimv1alpha1.AgencyProvisioning) {
+				ap.Spec.ScimServer.ExternalURL = "https://scim2.example.test"
+			}},
+		{name: "the unique identifier changes", want: []string{"Unique identifier field for users = userName"},
+			mutate: func(ap *scimv1alpha1.AgencyProvisioning) {
+				ap.Spec.Okta.UniqueIdentifier = scimv1alpha1.UniqueIdentifierUserName
+			}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer e.use(t)()
+			name := fmt.Sprintf("moved%d", i)
+			e.newAP(name, nil)
+			e.waitCondition(name, scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+			e.connect(name)
+			e.waitCondition(name, scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded)
+			e.waitPolls(3)
+
+			ap := e.get(name)
+			tt.mutate(ap)
+			if err := k8sClient.Update(ctx, ap); err != nil {
+				t.Fatal(err)
+			}
+			// Okta keeps what the admin entered: it must be changed there by hand.
+			ap = e.waitCondition(name, scimv1alpha1.ConditionProvisioningConnected, condFalse,
+				scimv1alpha1.ReasonManualStepRequired, tt.want...)
+			if ap.Status.ManualStep == nil || !strings.Contains(manualStepMessage(ap.Status.ManualStep), tt.want[0]) {
+				t.Fatalf("status.manualStep = %+v, want the new value %q", ap.Status.ManualStep, tt.want[0])
+			}
+			// The next request Okta makes after the change counts as connected again.
+			e.connect(name)
+			e.waitCondition(name, scimv1alpha1.ConditionProvisioningConnected, condTrue, scimv1alpha1.ReasonSucceeded)
+		})
+	}
+}

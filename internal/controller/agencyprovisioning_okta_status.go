@@ -174,6 +174,12 @@ func applyReportCounts(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Repo
 // the operator's OIDC client; until then ManualStepRequired with the values to enter.
 func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Report, repErr error) {
 	clientID := ap.Status.Okta.OIDCClientID
+	// A spec change that alters what the admin entered in Okta needs the admin again: Okta
+	// keeps the old values.
+	changed := manualStepChanges(ap.Status.ManualStep, manualStep(ap))
+	if changed != "" && provisioningConnected(ap) {
+		requireManualStep(ap)
+	}
 	if repErr == nil && clientID != "" && rep.LastAuthenticated != nil && rep.LastAuthenticated.ClientID == clientID &&
 		!beforeDisconnect(ap, rep.LastAuthenticated.Time) {
 		la := rep.LastAuthenticated
@@ -192,6 +198,9 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	step := manualStep(ap)
 	ap.Status.ManualStep = step
 	msg := manualStepMessage(step)
+	if changed != "" {
+		msg += fmt.Sprintf(" (Changed in the spec since Okta connected: %s; change it in Okta too.)", changed)
+	}
 	switch {
 	case repErr != nil:
 		msg += fmt.Sprintf(" (The SCIM server's report could not be read: %v.)", repErr)
@@ -216,6 +225,25 @@ func beforeDisconnect(ap *scimv1alpha1.AgencyProvisioning, t time.Time) bool {
 func requireManualStep(ap *scimv1alpha1.AgencyProvisioning) {
 	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
 		scimv1alpha1.ReasonManualStepRequired, "An Okta app was replaced; the manual step must be done again")
+}
+
+// manualStepChanges says which values the admin entered in Okta differ between the manual step
+// last shown (old) and the one the spec gives now; "" when none does.
+func manualStepChanges(old, cur *scimv1alpha1.ManualStep) string {
+	if old == nil {
+		return ""
+	}
+	var out []string
+	if old.ScimConnectorBaseURL != cur.ScimConnectorBaseURL {
+		out = append(out, fmt.Sprintf("SCIM connector base URL, was %s", old.ScimConnectorBaseURL))
+	}
+	if old.UniqueIdentifierField != cur.UniqueIdentifierField {
+		out = append(out, fmt.Sprintf("Unique identifier field for users, was %s", old.UniqueIdentifierField))
+	}
+	if !slices.Equal(old.SupportedActions, cur.SupportedActions) {
+		out = append(out, "Supported provisioning actions, were "+strings.Join(old.SupportedActions, ", "))
+	}
+	return strings.Join(out, "; ")
 }
 
 // Values of the manual step.
