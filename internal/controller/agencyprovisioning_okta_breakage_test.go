@@ -191,7 +191,7 @@ func TestOkta_MissingCredentialsStillHoldTheOktaFinalizer(t *testing.T) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("AgencyProvisioning still there (err %v)", err)
+		return fmt.Errorf("AgencyProvisioning still there (err %w)", err)
 	})
 	if _, err := e.org.GetApp(ctx, ap.Status.Okta.SAMLAppID); !errors.Is(err, okta.ErrNotFound) {
 		t.Fatalf("SAML app after deletion with its credentials back: %v", err)
