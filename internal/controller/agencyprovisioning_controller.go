@@ -150,7 +150,8 @@ func (r *AgencyProvisioningReconciler) reconcileDelete(ctx context.Context, ap *
 }
 
 // finishStatus computes Ready, records Events for the conditions that changed, and patches the
-// status if it changed. observedGeneration advances only when the reconcile succeeded.
+// status if it changed, failing with a conflict if the object changed since it was read.
+// observedGeneration advances only when the reconcile succeeded.
 func (r *AgencyProvisioningReconciler) finishStatus(
 	ctx context.Context,
 	before, ap *scimv1alpha1.AgencyProvisioning,
@@ -164,7 +165,12 @@ func (r *AgencyProvisioningReconciler) finishStatus(
 	if equality.Semantic.DeepEqual(before.Status, ap.Status) {
 		return reconcileErr
 	}
-	if err := r.Status().Patch(ctx, ap, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
+	// Locked to the version this reconcile read (or its own finalizer patch made): a reconcile
+	// that read an older copy from the cache gets a conflict and runs again, instead of
+	// replacing newer lists (createdObjects, conditions) with its own.
+	before.ResourceVersion = ap.ResourceVersion
+	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+	if err := r.Status().Patch(ctx, ap, patch); client.IgnoreNotFound(err) != nil {
 		return errors.Join(reconcileErr, fmt.Errorf("patch status: %w", err))
 	}
 	return reconcileErr

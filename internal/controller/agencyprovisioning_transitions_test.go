@@ -3,8 +3,10 @@ package controller
 import (
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 )
@@ -43,5 +45,35 @@ func TestRecordTransitions_AStaleCopyDoesNotAnnounceATransitionAgain(t *testing.
 				t.Fatalf("recorded %d Events %q, want %d", len(got), got, tt.want)
 			}
 		})
+	}
+}
+
+func TestFinishStatus_AStaleCopyDoesNotOverwriteNewerStatus(t *testing.T) {
+	ctx := t.Context()
+	ap := createAgency(t, newAgency(newNamespace(t), "stale-status"))
+	stale := ap.DeepCopy()
+
+	// The first reconcile's patch: the objects it created in Okta.
+	fresh := ap.DeepCopy()
+	fresh.Status.Okta.CreatedObjects = []scimv1alpha1.OktaObjectRef{
+		{Kind: OktaKindSAMLApp, ID: "0oasaml"}, {Kind: OktaKindGroupAssignment, ID: "00gpatrol"}}
+	if err := k8sClient.Status().Patch(ctx, fresh, client.MergeFrom(ap)); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second reconcile read the copy from before that patch and computed a shorter list.
+	r := &AgencyProvisioningReconciler{Client: k8sClient}
+	computed := stale.DeepCopy()
+	computed.Status.Okta.CreatedObjects = []scimv1alpha1.OktaObjectRef{{Kind: OktaKindSAMLApp, ID: "0oasaml"}}
+	err := r.finishStatus(ctx, stale, computed, nil)
+	if !apierrors.IsConflict(err) {
+		t.Fatalf("finishStatus of a stale copy = %v, want a conflict (and a retry with a fresh copy)", err)
+	}
+	var got scimv1alpha1.AgencyProvisioning
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(ap), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Status.Okta.CreatedObjects) != 2 {
+		t.Fatalf("createdObjects = %+v: the stale reconcile overwrote them", got.Status.Okta.CreatedObjects)
 	}
 }
