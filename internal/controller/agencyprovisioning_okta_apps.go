@@ -198,12 +198,13 @@ func (s *OktaSync) reconcileSAMLApp(ctx context.Context, sc *oktaScope) error {
 		if app, err = sc.org.CreateSAMLApp(ctx, okta.SAMLAppSpec{Label: label, Owner: sc.owner}); err != nil {
 			return err
 		}
-		recordCreated(sc.ap, OktaKindSAMLApp, app.ID, label)
 		logf.FromContext(ctx).Info("Created the Okta SAML app", "id", app.ID)
 		if st.SAMLAppID != "" {
 			requireManualStep(sc.ap) // the new app has no provisioning settings
 		}
 	}
+	// Recorded also when found by its owner mark: the status that listed it may have been lost.
+	recordCreated(sc.ap, OktaKindSAMLApp, app.ID, label)
 	st.SAMLAppID, st.SAMLAppName = app.ID, app.Name
 	return inactiveApp(app)
 }
@@ -238,7 +239,6 @@ func (s *OktaSync) reconcileOIDCApp(ctx context.Context, sc *oktaScope) error {
 		if app, err = sc.org.CreateOIDCApp(ctx, spec); err != nil {
 			return err
 		}
-		recordCreated(sc.ap, OktaKindOIDCApp, app.ID, spec.Label)
 		logf.FromContext(ctx).Info("Created the Okta OIDC app", "id", app.ID, "clientID", app.ClientID)
 		sc.newSecret = app.ClientSecret
 		if st.OIDCAppID != "" {
@@ -250,6 +250,7 @@ func (s *OktaSync) reconcileOIDCApp(ctx context.Context, sc *oktaScope) error {
 		}
 		logf.FromContext(ctx).Info("Corrected the Okta OIDC app", "id", app.ID)
 	}
+	recordCreated(sc.ap, OktaKindOIDCApp, app.ID, spec.Label)
 	st.OIDCAppID, st.OIDCClientID = app.ID, app.ClientID
 	return inactiveApp(app)
 }
@@ -356,7 +357,6 @@ func (s *OktaSync) reconcileAccessPolicy(ctx context.Context, sc *oktaScope) err
 		if cur, err = sc.org.CreatePolicy(ctx, sc.serverID, want); err != nil {
 			return err
 		}
-		recordCreated(sc.ap, OktaKindAccessPolicy, cur.ID, want.Name)
 	} else if cur.Name != want.Name || cur.Status != okta.StatusActive || !sameSet(cur.ClientIDs, want.ClientIDs) {
 		want.ID, want.Priority = cur.ID, cur.Priority
 		if cur, err = sc.org.UpdatePolicy(ctx, sc.serverID, want); err != nil {
@@ -364,6 +364,7 @@ func (s *OktaSync) reconcileAccessPolicy(ctx context.Context, sc *oktaScope) err
 		}
 		logf.FromContext(ctx).Info("Corrected the Okta access policy", "id", cur.ID)
 	}
+	recordCreated(sc.ap, OktaKindAccessPolicy, cur.ID, want.Name)
 	st.AccessPolicyID = cur.ID
 	return s.reconcilePolicyRule(ctx, sc)
 }
@@ -411,7 +412,6 @@ func (s *OktaSync) reconcilePolicyRule(ctx context.Context, sc *oktaScope) error
 		if cur, err = sc.org.CreatePolicyRule(ctx, sc.serverID, st.AccessPolicyID, want); err != nil {
 			return err
 		}
-		recordCreated(sc.ap, OktaKindAccessPolicyRule, cur.ID, want.Name)
 	} else if ruleDrifted(*cur, want) {
 		want.ID, want.Priority, want.Scopes, want.GroupIDs = cur.ID, cur.Priority, orDefault(cur.Scopes,
 			want.Scopes), orDefault(cur.GroupIDs, want.GroupIDs)
@@ -420,6 +420,7 @@ func (s *OktaSync) reconcilePolicyRule(ctx context.Context, sc *oktaScope) error
 		}
 		logf.FromContext(ctx).Info("Corrected the Okta access policy rule", "id", cur.ID)
 	}
+	recordCreated(sc.ap, OktaKindAccessPolicyRule, cur.ID, want.Name)
 	st.AccessPolicyRuleID = cur.ID
 	return nil
 }

@@ -293,3 +293,36 @@ func TestOkta_ChangedManualStepValuesAfterConnectingAreReported(t *testing.T) {
 		})
 	}
 }
+
+func TestOkta_LostStatusStillRecordsTheObjectsToDelete(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+	e.newAP("lost", func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
+	})
+	ap := e.waitCondition("lost", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	want := ap.Status.Okta
+
+	// The status patch after the first sync was lost (API server hiccup, restore from a
+	// backup without status): the operator finds its objects again by their owner marks.
+	ap.Status.Okta = scimv1alpha1.OktaStatus{}
+	if err := k8sClient.Status().Update(ctx, ap); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() error {
+		got := e.get("lost").Status.Okta
+		for _, kind := range []string{OktaKindSAMLApp, OktaKindOIDCApp, OktaKindAccessPolicy} {
+			if len(createdOfKind(&scimv1alpha1.AgencyProvisioning{Status: scimv1alpha1.AgencyProvisioningStatus{
+				Okta: got}}, kind)) != 1 {
+				return fmt.Errorf("createdObjects = %+v, want one %s", got.CreatedObjects, kind)
+			}
+		}
+		return nil
+	})
+	e.deleteAP("lost")
+	for _, id := range []string{want.SAMLAppID, want.OIDCAppID} {
+		if _, err := e.org.GetApp(ctx, id); !errors.Is(err, okta.ErrNotFound) {
+			t.Fatalf("app %s after deletion with deletionPolicy Delete: %v", id, err)
+		}
+	}
+}
