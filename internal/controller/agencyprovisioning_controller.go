@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -99,12 +100,15 @@ type apScope struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// conflictRequeue is how soon a reconcile whose status patch met a newer object runs again.
+const conflictRequeue = time.Second
+
 // Reconcile applies the SCIM server's objects, runs the Okta steps, and patches the status
 // once at the end, with Ready summarising the conditions set by the steps.
 func (r *AgencyProvisioningReconciler) Reconcile(
 	ctx context.Context,
 	req ctrl.Request,
-) (_ ctrl.Result, retErr error) {
+) (result ctrl.Result, retErr error) {
 	ap := &scimv1alpha1.AgencyProvisioning{}
 	if err := r.Get(ctx, req.NamespacedName, ap); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -114,7 +118,15 @@ func (r *AgencyProvisioningReconciler) Reconcile(
 	}
 	ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("agencyId", ap.Spec.AgencyID))
 	before := ap.DeepCopy()
-	defer func() { retErr = r.finishStatus(ctx, before, ap, retErr) }()
+	defer func() {
+		err := r.finishStatus(ctx, before, ap, retErr)
+		if apierrors.IsConflict(err) && retErr == nil {
+			// The cache had an older copy: run again once it has caught up, without an error.
+			logf.FromContext(ctx).V(1).Info("Status changed since this reconcile read it; reconciling again")
+			result, err = ctrl.Result{RequeueAfter: conflictRequeue}, nil
+		}
+		retErr = err
+	}()
 
 	if !ap.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, ap)

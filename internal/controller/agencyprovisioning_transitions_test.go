@@ -1,11 +1,13 @@
 package controller
 
 import (
+	"context"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
@@ -75,5 +77,37 @@ func TestFinishStatus_AStaleCopyDoesNotOverwriteNewerStatus(t *testing.T) {
 	}
 	if len(got.Status.Okta.CreatedObjects) != 2 {
 		t.Fatalf("createdObjects = %+v: the stale reconcile overwrote them", got.Status.Okta.CreatedObjects)
+	}
+}
+
+// staleReads answers Gets of AgencyProvisionings with a copy from before later writes, as a
+// lagging cache does.
+type staleReads struct {
+	client.Client
+	stale *scimv1alpha1.AgencyProvisioning
+}
+
+func (s staleReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if ap, ok := obj.(*scimv1alpha1.AgencyProvisioning); ok && key == client.ObjectKeyFromObject(s.stale) {
+		s.stale.DeepCopyInto(ap)
+		return nil
+	}
+	return s.Client.Get(ctx, key, obj, opts...)
+}
+
+func TestReconcile_AStaleCopyRunsAgainQuietly(t *testing.T) {
+	ctx := t.Context()
+	ap := createAgency(t, newAgency(newNamespace(t), "stale-reconcile"))
+	fresh := ap.DeepCopy()
+	fresh.Status.Okta.CreatedObjects = []scimv1alpha1.OktaObjectRef{{Kind: OktaKindSAMLApp, ID: "0oasaml"}}
+	if err := k8sClient.Status().Patch(ctx, fresh, client.MergeFrom(ap)); err != nil {
+		t.Fatal(err)
+	}
+
+	r := &AgencyProvisioningReconciler{Client: staleReads{Client: k8sClient, stale: ap}, Scheme: testScheme,
+		ScimServerImage: testImage}
+	res, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ap)})
+	if err != nil || res.RequeueAfter != conflictRequeue {
+		t.Fatalf("Reconcile of a stale copy = %+v, %v; want a quiet rerun after %s", res, err, conflictRequeue)
 	}
 }
