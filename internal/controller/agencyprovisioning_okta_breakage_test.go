@@ -136,10 +136,7 @@ func TestOkta_GroupPushRefusedIsReportedWithoutRetryStorm(t *testing.T) {
 func TestOkta_NamespaceDeletionDoesNotHangOnTheOktaFinalizer(t *testing.T) {
 	e := newOktaEnv(t, envOptions{})
 	ctx := t.Context()
-	e.newAP("nsgone", func(ap *scimv1alpha1.AgencyProvisioning) {
-		ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
-	})
-	ap := e.waitCondition("nsgone", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	ap := e.syncedDeletableAP("nsgone", nil)
 
 	// The namespace is deleted: its Secrets go first, and nothing can be created in it any more,
 	// so the credentials can never come back.
@@ -161,11 +158,9 @@ func TestOkta_MissingCredentialsStillHoldTheOktaFinalizer(t *testing.T) {
 	e := newOktaEnv(t, envOptions{})
 	ctx := t.Context()
 	e.createSecret("held-creds", e.sim.APIToken())
-	e.newAP("held", func(ap *scimv1alpha1.AgencyProvisioning) {
-		ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
+	ap := e.syncedDeletableAP("held", func(ap *scimv1alpha1.AgencyProvisioning) {
 		ap.Spec.Okta.CredentialsSecretRef.Name = "held-creds"
 	})
-	ap := e.waitCondition("held", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
 	creds := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "held-creds", Namespace: e.ns}}
 	if err := k8sClient.Delete(ctx, creds); err != nil {
 		t.Fatal(err)
@@ -297,10 +292,7 @@ func TestOkta_ChangedManualStepValuesAfterConnectingAreReported(t *testing.T) {
 func TestOkta_LostStatusStillRecordsTheObjectsToDelete(t *testing.T) {
 	e := newOktaEnv(t, envOptions{})
 	ctx := t.Context()
-	e.newAP("lost", func(ap *scimv1alpha1.AgencyProvisioning) {
-		ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
-	})
-	ap := e.waitCondition("lost", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	ap := e.syncedDeletableAP("lost", nil)
 	want := ap.Status.Okta
 
 	// The status patch after the first sync was lost (API server hiccup, restore from a

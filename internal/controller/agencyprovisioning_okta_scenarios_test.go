@@ -502,11 +502,7 @@ func TestOkta_DeletionPolicies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.newAP("gone", func(ap *scimv1alpha1.AgencyProvisioning) {
-			ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
-		})
-		ap := e.waitCondition("gone", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
-			scimv1alpha1.ReasonSucceeded)
+		ap := e.syncedDeletableAP("gone", nil)
 		if !controllerutil.ContainsFinalizer(ap, OktaFinalizer) {
 			t.Fatal("Delete must set the Okta finalizer")
 		}

@@ -268,6 +268,22 @@ func (e *oktaEnv) simAPI(method, path string, body, out any) int {
 	return resp.StatusCode
 }
 
+// syncedDeletableAP creates an AgencyProvisioning with deletionPolicy Delete (then mutate) and
+// waits for its first Okta sync.
+func (e *oktaEnv) syncedDeletableAP(
+	name string,
+	mutate func(*scimv1alpha1.AgencyProvisioning),
+) *scimv1alpha1.AgencyProvisioning {
+	e.t.Helper()
+	e.newAP(name, func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyDelete
+		if mutate != nil {
+			mutate(ap)
+		}
+	})
+	return e.waitCondition(name, scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+}
+
 func (e *oktaEnv) newAP(name string, mutate func(*scimv1alpha1.AgencyProvisioning)) *scimv1alpha1.AgencyProvisioning {
 	e.t.Helper()
 	ap := &scimv1alpha1.AgencyProvisioning{
