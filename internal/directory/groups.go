@@ -13,13 +13,10 @@ func (s *sqlStore) CreateGroup(ctx context.Context, g Group) (*Group, error) {
 	if strings.TrimSpace(g.DisplayName) == "" {
 		return nil, errorf(KindInvalidValue, "displayName", "displayName is required")
 	}
-	if strings.ContainsRune(g.DisplayName+g.ExternalID, 0) {
-		return nil, errorf(KindInvalidValue, "", "attribute values cannot contain U+0000")
-	}
-	if err := checkIndexedLength("displayName", g.DisplayName); err != nil {
+	if err := checkGroupValue("displayName", g.DisplayName); err != nil {
 		return nil, err
 	}
-	if err := checkIndexedLength("externalId", g.ExternalID); err != nil {
+	if err := checkGroupValue("externalId", g.ExternalID); err != nil {
 		return nil, err
 	}
 	now := s.stamp()
@@ -217,13 +214,10 @@ func (s *sqlStore) applyGroupOp(ctx context.Context, tx *conn, seq int64, g *Gro
 	case OpSetDisplayName:
 		return s.renameGroup(ctx, tx, seq, g, op.Value)
 	case OpSetExternalID:
-		if strings.ContainsRune(op.Value, 0) {
-			return 0, errorf(KindInvalidValue, "externalId", "externalId cannot contain U+0000")
-		}
 		if op.Value == g.ExternalID {
 			return 0, nil
 		}
-		if err := checkIndexedLength("externalId", op.Value); err != nil {
+		if err := checkGroupValue("externalId", op.Value); err != nil {
 			return 0, err
 		}
 		g.ExternalID = op.Value
@@ -234,16 +228,26 @@ func (s *sqlStore) applyGroupOp(ctx context.Context, tx *conn, seq int64, g *Gro
 	}
 }
 
+// checkGroupValue refuses a group's displayName or externalId that the stores cannot both hold:
+// one containing U+0000 (PostgreSQL text cannot) or longer than MaxIndexedValueBytes. Every
+// write of either attribute goes through it.
+func checkGroupValue(field, value string) error {
+	if strings.ContainsRune(value, 0) {
+		return errorf(KindInvalidValue, field, "%s cannot contain U+0000", field)
+	}
+	return checkIndexedLength(field, value)
+}
+
 // renameGroup changes a group's displayName. A command-hierarchy group keeps its name, since
 // the name is what protects it.
 func (s *sqlStore) renameGroup(ctx context.Context, tx *conn, seq int64, g *Group, name string) (int64, error) {
 	if name == g.DisplayName {
 		return 0, nil
 	}
-	if strings.TrimSpace(name) == "" || strings.ContainsRune(name, 0) {
-		return 0, errorf(KindInvalidValue, "displayName", "displayName is required and cannot contain U+0000")
+	if strings.TrimSpace(name) == "" {
+		return 0, errorf(KindInvalidValue, "displayName", "displayName is required")
 	}
-	if err := checkIndexedLength("displayName", name); err != nil {
+	if err := checkGroupValue("displayName", name); err != nil {
 		return 0, err
 	}
 	if s.rules.commandHierarchy[strings.ToLower(g.DisplayName)] && !strings.EqualFold(name, g.DisplayName) {
