@@ -396,13 +396,7 @@ func (s *OktaSync) reconcilePolicyRule(ctx context.Context, sc *oktaScope) error
 	if err != nil {
 		return err
 	}
-	var cur *okta.PolicyRule
-	for i, r := range rules {
-		if r.ID == st.AccessPolicyRuleID || (st.AccessPolicyRuleID == "" && r.Name == want.Name) {
-			cur = &rules[i]
-			break
-		}
-	}
+	cur := ownRule(rules, st.AccessPolicyRuleID, want.Name)
 	if cur == nil {
 		if st.AccessPolicyRuleID != "" {
 			logf.FromContext(ctx).Info("Okta access policy rule was deleted outside the operator; recreating it",
@@ -423,6 +417,26 @@ func (s *OktaSync) reconcilePolicyRule(ctx context.Context, sc *oktaScope) error
 	recordCreated(sc.ap, OktaKindAccessPolicyRule, cur.ID, want.Name)
 	st.AccessPolicyRuleID = cur.ID
 	return nil
+}
+
+// ownRule finds the operator's rule among its own policy's rules: the one recorded in status,
+// else the one with the wanted name. Status can be behind Okta (a status patch that met a newer
+// object is dropped, and the reconcile runs again), so a rule created then is found by name
+// instead of being created a second time.
+func ownRule(rules []okta.PolicyRule, id, name string) *okta.PolicyRule {
+	byName := -1
+	for i, r := range rules {
+		if id != "" && r.ID == id {
+			return &rules[i]
+		}
+		if byName < 0 && r.Name == name {
+			byName = i
+		}
+	}
+	if byName < 0 {
+		return nil
+	}
+	return &rules[byName]
 }
 
 func orDefault(v, def []string) []string {

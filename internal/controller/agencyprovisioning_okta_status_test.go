@@ -257,3 +257,25 @@ func TestApplyReportCounts_KeepsTheLastCountsWhenTheStoreCannotCount(t *testing.
 		})
 	}
 }
+
+func TestOwnRule_FindsTheRuleByIDElseByName(t *testing.T) {
+	rules := []okta.PolicyRule{{ID: "0pr1", Name: "other"}, {ID: "0pr2", Name: "pd SCIM"}, {ID: "0pr3", Name: "pd SCIM"}}
+	tests := []struct {
+		name, id, want string
+	}{
+		{name: "recorded id", id: "0pr3", want: "0pr3"},
+		{name: "recorded id wins over the name", id: "0pr1", want: "0pr1"},
+		{name: "stale id falls back to the first rule with the name", id: "0prGone", want: "0pr2"},
+		{name: "no id, by name", want: "0pr2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ownRule(rules, tt.id, "pd SCIM"); got == nil || got.ID != tt.want {
+				t.Fatalf("ownRule = %+v, want %s", got, tt.want)
+			}
+		})
+	}
+	if got := ownRule(rules, "0prGone", "missing"); got != nil {
+		t.Fatalf("ownRule found %+v for a rule that is not there", got)
+	}
+}
