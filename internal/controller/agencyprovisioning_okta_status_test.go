@@ -259,7 +259,8 @@ func TestApplyReportCounts_KeepsTheLastCountsWhenTheStoreCannotCount(t *testing.
 }
 
 func TestOwnRule_FindsTheRuleByIDElseByName(t *testing.T) {
-	rules := []okta.PolicyRule{{ID: "0pr1", Name: "other"}, {ID: "0pr2", Name: "pd SCIM"}, {ID: "0pr3", Name: "pd SCIM"}}
+	rules := []okta.PolicyRule{
+		{ID: "0pr1", Name: "other"}, {ID: "0pr2", Name: "pd SCIM"}, {ID: "0pr3", Name: "pd SCIM"}}
 	tests := []struct {
 		name, id, want string
 	}{
