@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -78,12 +79,22 @@ func notFound(resource, id string) *Error {
 	return newError(http.StatusNotFound, "", "%s %q not found", resource, id)
 }
 
+// retryAfterSeconds is the Retry-After of a 503: the store was too slow for the request's
+// deadline, and a client that comes back at once would only add to its load.
+const retryAfterSeconds = "30"
+
 // asError is the one function that turns any error into the Error the client sees. Errors it
 // does not know become 500 with a detail that reveals nothing; only store failures reach it.
+// A store that did not answer before the request's deadline is 503: the request may succeed
+// when retried.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Status: http.StatusServiceUnavailable, Err: err,
+			Detail: "the directory did not answer in time; retry later"}
 	}
 	var de *directory.Error
 	if !errors.As(err, &de) {

@@ -16,8 +16,8 @@ import (
 )
 
 // TestTimeout_AStalledDatabaseGetsASCIMErrorNotAHang stalls PostgreSQL's users table (as a
-// database that stops answering does) and checks that reads and writes answer a SCIM 500 once
-// the request timeout passes. Before, lookups ignored cancellation and every request waited
+// database that stops answering does) and checks that reads and writes answer a SCIM 503 with
+// Retry-After once the request timeout passes. Before, lookups ignored cancellation and every request waited
 // for the database, past the HTTP server's write timeout, so the client got no answer at all.
 func TestTimeout_AStalledDatabaseGetsASCIMErrorNotAHang(t *testing.T) {
 	if os.Getenv(postgresURLEnv) == "" {
@@ -79,8 +79,11 @@ func TestTimeout_AStalledDatabaseGetsASCIMErrorNotAHang(t *testing.T) {
 			go func() { done <- doQuietly(h, tt.method, tt.path, tt.body) }()
 			select {
 			case r := <-done:
-				if r.status != http.StatusInternalServerError || r.json(t)["schemas"].([]any)[0] != errorSchema {
-					t.Fatalf("status %d, want a SCIM 500: %s", r.status, r.body)
+				if r.status != http.StatusServiceUnavailable || r.json(t)["schemas"].([]any)[0] != errorSchema {
+					t.Fatalf("status %d, want a SCIM 503: %s", r.status, r.body)
+				}
+				if got := r.header.Get("Retry-After"); got != retryAfterSeconds {
+					t.Errorf("Retry-After %q, want %q", got, retryAfterSeconds)
 				}
 			case <-time.After(10 * timeout):
 				t.Fatalf("no answer %v after the request timeout (%v)", 9*timeout, timeout)
