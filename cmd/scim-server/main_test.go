@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -330,5 +332,102 @@ func TestServer_SIGTERMFinishesInFlightRequests(t *testing.T) {
 	}
 	if err := in.cmd.Wait(); err != nil {
 		t.Errorf("exit after SIGTERM: %v\n%s", err, in.stderr)
+	}
+}
+
+// TestServer_ReportSaysWhyTheStoreDoesNotOpen: while the directory cannot be opened, the
+// server keeps retrying, /readyz fails, and the report names the problem for the operator,
+// without the database password.
+func TestServer_ReportSaysWhyTheStoreDoesNotOpen(t *testing.T) {
+	const password = "pw-never-shown-4711"
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, dir string) (database string)
+		reason  string
+		want    string
+	}{
+		{
+			name: "postgres that does not answer",
+			prepare: func(t *testing.T, _ string) string {
+				return "postgres://scim:" + password + "@" + freeAddr(t) + "/agency?sslmode=disable"
+			},
+			reason: scimconfig.StoreUnreachable,
+			want:   "connect",
+		},
+		{
+			name: "sqlite file whose tables belong to another program",
+			prepare: func(t *testing.T, dir string) string {
+				path := filepath.Join(dir, "other.db")
+				db, err := sql.Open("sqlite", path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer func() { _ = db.Close() }()
+				if _, err := db.ExecContext(t.Context(), "CREATE TABLE users (name TEXT)"); err != nil {
+					t.Fatal(err)
+				}
+				return "sqlite://" + path
+			},
+			reason: scimconfig.MigrationFailed,
+			want:   "migration 0001_init.sql",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			api, metrics := freeAddr(t), freeAddr(t)
+			config := writeConfig(t, dir, "https://examplepd.okta.com", api, metrics)
+			b, err := os.ReadFile(config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := regexp.MustCompile(`(?m)^database: .*$`).ReplaceAllLiteralString(string(b),
+				"database: "+tt.prepare(t, dir))
+			if err := os.WriteFile(config, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			cmd := exec.Command(binary, "--config", config)
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				if strings.Contains(stderr.String(), password) {
+					t.Errorf("the log holds the database password:\n%s", stderr.String())
+				}
+			}()
+
+			var rep scimconfig.Report
+			var body []byte
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+				if r, err := http.Get("http://" + metrics + scimconfig.ReportPath); err == nil {
+					body, _ = io.ReadAll(r.Body)
+					_ = r.Body.Close()
+					if err := json.Unmarshal(body, &rep); err == nil && rep.Store != nil {
+						break
+					}
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			p := rep.Store
+			if p == nil || p.Reason != tt.reason || !strings.Contains(p.Message, tt.want) || p.Since.IsZero() ||
+				!rep.CountsUnavailable {
+				t.Fatalf("report %s: want store problem %s mentioning %q", body, tt.reason, tt.want)
+			}
+			if strings.Contains(string(body), password) {
+				t.Errorf("the report holds the database password: %s", body)
+			}
+			r, err := http.Get("http://" + metrics + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = r.Body.Close()
+			if r.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("/readyz = %d, want 503", r.StatusCode)
+			}
+		})
 	}
 }

@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -37,6 +41,7 @@ func TestProbes_ReadyzFollowsTheStore(t *testing.T) {
 		store   directory.Store
 		readyz  int
 		partial bool
+		problem string
 	}{
 		{name: "store not open yet", store: nil, readyz: http.StatusServiceUnavailable, partial: true},
 		{
@@ -44,6 +49,7 @@ func TestProbes_ReadyzFollowsTheStore(t *testing.T) {
 			store:   pingStore{err: errors.New("connection refused")},
 			readyz:  http.StatusServiceUnavailable,
 			partial: true,
+			problem: scimconfig.StoreUnreachable,
 		},
 		{name: "store answers", store: pingStore{}, readyz: http.StatusOK},
 	}
@@ -70,6 +76,9 @@ func TestProbes_ReadyzFollowsTheStore(t *testing.T) {
 			if err := json.Unmarshal(rep.Body.Bytes(), &body); err != nil || body.CountsUnavailable != tt.partial {
 				t.Errorf("/report body %s: countsUnavailable want %v (%v)", rep.Body, tt.partial, err)
 			}
+			if got := body.Store; (got == nil) != (tt.problem == "") || (got != nil && got.Reason != tt.problem) {
+				t.Errorf("/report store %+v, want problem %q", got, tt.problem)
+			}
 			if rep.Code != http.StatusOK || (rep.Header().Get("X-Report-Partial") != "") != tt.partial {
 				t.Errorf(
 					"/report = %d partial=%q, want partial %v",
@@ -77,6 +86,62 @@ func TestProbes_ReadyzFollowsTheStore(t *testing.T) {
 					rep.Header().Get("X-Report-Partial"),
 					tt.partial,
 				)
+			}
+		})
+	}
+}
+
+func TestStoreState_KeepsWhenAProblemBeganAndHidesThePassword(t *testing.T) {
+	migration := fmt.Errorf("open directory: %w", &directory.MigrationError{Name: "0002_x.sql",
+		Err: errors.New("syntax error")})
+	unreachable := errors.New("failed to connect to `user=scim`: password pw-1234 refused")
+	tests := []struct {
+		name   string
+		steps  []error // nil: the store answered
+		reason string
+		keeps  bool // Since is the first failure's
+		want   string
+	}{
+		{name: "never failed", steps: []error{nil}},
+		{name: "unreachable", steps: []error{unreachable}, reason: scimconfig.StoreUnreachable, keeps: true,
+			want: "password xxxxx refused"},
+		{name: "the same reason again keeps its start", steps: []error{unreachable, unreachable},
+			reason: scimconfig.StoreUnreachable, keeps: true},
+		{name: "a migration failure is its own reason", steps: []error{unreachable, migration},
+			reason: scimconfig.MigrationFailed, want: "migration 0002_x.sql: syntax error"},
+		{name: "an answer ends the problem", steps: []error{unreachable, nil}},
+		{name: "a long error is cut", steps: []error{errors.New(strings.Repeat("é", maxProblemMessage))},
+			reason: scimconfig.StoreUnreachable, keeps: true, want: "..."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStoreState("postgres://scim:pw-1234@db.invalid:5432/agency")
+			var first time.Time
+			for _, err := range tt.steps {
+				if err == nil {
+					s.answered()
+					continue
+				}
+				s.failed(err)
+				if first.IsZero() {
+					first = s.current().Since
+				}
+				time.Sleep(time.Millisecond)
+			}
+			got := s.current()
+			if tt.reason == "" {
+				if got != nil {
+					t.Fatalf("problem %+v, want none", got)
+				}
+				return
+			}
+			if got == nil || got.Reason != tt.reason || !strings.Contains(got.Message, tt.want) ||
+				strings.Contains(got.Message, "pw-1234") || len(got.Message) > maxProblemMessage+len("...") ||
+				!utf8.ValidString(got.Message) {
+				t.Fatalf("problem %+v, want %s mentioning %q, bounded, without the password", got, tt.reason, tt.want)
+			}
+			if got.Since.Equal(first) != tt.keeps {
+				t.Errorf("since %v, first failure %v: want kept %v", got.Since, first, tt.keeps)
 			}
 		})
 	}

@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,7 +55,7 @@ func serve(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger, pro
 	if err != nil {
 		return fmt.Errorf("register metrics: %w", err)
 	}
-	state := &storeState{}
+	state := newStoreState(cfg.Database)
 	mux := metricsMux(cfg, reg, monitor, state)
 	if profiles {
 		// Off by default: profiles show internals, and the metrics port is cluster-internal.
@@ -71,7 +73,7 @@ func serve(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger, pro
 	logger.Info("Metrics listening", "address", metricsLn.Addr().String())
 	defer shutdown(metricsSrv, logger, "metrics")
 
-	store, err := openStore(ctx, cfg, logger)
+	store, err := openStore(ctx, cfg, logger, state)
 	if err != nil {
 		return err
 	}
@@ -142,13 +144,17 @@ func ignoreClosed(err error) error {
 	return err
 }
 
-// openStore opens the directory, retrying while the database does not answer.
-func openStore(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger) (directory.Store, error) {
+// openStore opens the directory, retrying while the database does not answer; each failure is
+// recorded in state for the report.
+func openStore(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger,
+	state *storeState) (directory.Store, error) {
 	for {
 		store, err := directory.Open(ctx, cfg.Database, directory.RulesFromConfig(cfg), directory.WithLogger(logger))
 		if err == nil {
+			state.answered()
 			return store, nil
 		}
+		state.failed(err)
 		logger.Error("Opening the directory failed; retrying", "error", err, "retryIn", storeRetry)
 		select {
 		case <-ctx.Done():
@@ -158,9 +164,66 @@ func openStore(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger)
 	}
 }
 
-// storeState holds the store once it is open, for the probes and the report.
+// storeState holds the store once it is open, for the probes and the report, and why it last
+// failed to open or to answer.
 type storeState struct {
 	v atomic.Value // directory.Store
+
+	// password is the database URL's password, never shown in a problem's message.
+	password string
+	mu       sync.Mutex
+	problem  *scimconfig.StoreProblem
+}
+
+// maxProblemMessage bounds a store error in the report (the operator puts it in a condition).
+const maxProblemMessage = 1024
+
+func newStoreState(databaseURL string) *storeState {
+	s := &storeState{}
+	if u, err := url.Parse(databaseURL); err == nil && u.User != nil {
+		s.password, _ = u.User.Password()
+	}
+	return s
+}
+
+// failed records a store error: MigrationFailed for a schema migration the database refused,
+// else StoreUnreachable. A problem keeps the time it began while its reason stays the same.
+func (s *storeState) failed(err error) {
+	reason := scimconfig.StoreUnreachable
+	if me := (*directory.MigrationError)(nil); errors.As(err, &me) {
+		reason = scimconfig.MigrationFailed
+	}
+	msg := err.Error()
+	if s.password != "" {
+		msg = strings.ReplaceAll(msg, s.password, "xxxxx")
+	}
+	if len(msg) > maxProblemMessage {
+		msg = strings.ToValidUTF8(msg[:maxProblemMessage], "") + "..."
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.problem == nil || s.problem.Reason != reason {
+		s.problem = &scimconfig.StoreProblem{Reason: reason, Since: time.Now().UTC()}
+	}
+	s.problem.Message = msg
+}
+
+// answered records that the store opened or answered: the problem is over.
+func (s *storeState) answered() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.problem = nil
+}
+
+// current returns a copy of the store's problem, nil when there is none.
+func (s *storeState) current() *scimconfig.StoreProblem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.problem == nil {
+		return nil
+	}
+	p := *s.problem
+	return &p
 }
 
 func (s *storeState) set(st directory.Store) { s.v.Store(st) }
@@ -192,9 +255,13 @@ func metricsMux(
 		ctx, cancel := context.WithTimeout(r.Context(), probeTimeout)
 		defer cancel()
 		if err := st.Ping(ctx); err != nil {
+			if r.Context().Err() == nil {
+				state.failed(err)
+			}
 			http.Error(w, "directory unreachable", http.StatusServiceUnavailable)
 			return
 		}
+		state.answered()
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -205,11 +272,18 @@ func metricsMux(
 		}
 		report, err := monitor.Report(r.Context(), cfg.AgencyID, counter)
 		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case err != nil && r.Context().Err() == nil:
+			state.failed(err)
+		case err == nil && counter != nil:
+			state.answered()
+		}
 		if err != nil || counter == nil {
 			// The report is still useful without counts; say they are missing.
 			report.CountsUnavailable = true
 			w.Header().Set("X-Report-Partial", "counts unavailable")
 		}
+		report.Store = state.current()
 		_ = json.NewEncoder(w).Encode(report)
 	})
 	return mux

@@ -43,6 +43,24 @@ func loadMigrations(dir string) ([]migration, error) {
 	return out, nil
 }
 
+// MigrationError is a schema migration that the database refused or could not finish: Open
+// returns it (wrapped) so that a caller can tell a bad schema from a database out of reach.
+type MigrationError struct {
+	// Name is the migration's file name, such as 0002_groups.sql.
+	Name string
+	Err  error
+}
+
+// Error implements error.
+func (e *MigrationError) Error() string {
+	return fmt.Sprintf("migration %s: %v", e.Name, e.Err)
+}
+
+// Unwrap returns the database's error.
+func (e *MigrationError) Unwrap() error {
+	return e.Err
+}
+
 // migrate applies the migrations newer than the database's version, each in a transaction
 // with its version record. lock, when set, runs first in each transaction so that several
 // replicas starting at once apply each migration once.
@@ -58,7 +76,7 @@ func (s *sqlStore) migrate(ctx context.Context, dir, lock string) error {
 	}
 	for _, m := range ms {
 		if err := s.inTx(ctx, func(tx *conn) error { return s.applyMigration(ctx, tx, m, lock) }); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return &MigrationError{Name: m.name, Err: err}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -215,6 +216,55 @@ func TestOpen_PostgresEndsTransactionsLeftIdleByAVanishedReplica(t *testing.T) {
 			err = st.(*sqlStore).reader.QueryRowContext(t.Context(), show).Scan(&got)
 			if err != nil || got != tc.want {
 				t.Fatalf("idle_in_transaction_session_timeout = %q (%v), want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestOpen_AFailedMigrationIsAMigrationError: a database that already holds a table of the
+// same name as the schema's (another program's) fails the first migration, and Open says
+// which migration, as a MigrationError, so that the SCIM server reports MigrationFailed rather
+// than an unreachable store.
+func TestOpen_AFailedMigrationIsAMigrationError(t *testing.T) {
+	tests := []struct {
+		name, driver string
+		url          func(t *testing.T) string
+	}{
+		{name: "sqlite", driver: "sqlite", url: func(t *testing.T) string {
+			return "sqlite://" + filepath.Join(t.TempDir(), "scim.db")
+		}},
+		{name: "postgres", driver: "pgx", url: func(t *testing.T) string {
+			if os.Getenv(PostgresURLEnv) == "" {
+				t.Skipf("%s is not set", PostgresURLEnv)
+			}
+			dbURL, drop, err := createPostgresDB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(drop)
+			return dbURL
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dbURL := tt.url(t)
+			raw, err := sql.Open(tt.driver, strings.TrimPrefix(dbURL, "sqlite://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = raw.ExecContext(t.Context(), "CREATE TABLE users (name TEXT)")
+			_ = raw.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := Open(t.Context(), dbURL, agencyRules(), quiet(nil)...)
+			if err == nil {
+				_ = st.Close()
+				t.Fatal("Open succeeded over a foreign users table")
+			}
+			var me *MigrationError
+			if !errors.As(err, &me) || me.Name != "0001_init.sql" {
+				t.Fatalf("error %v (%T), want a MigrationError for 0001_init.sql", err, err)
 			}
 		})
 	}

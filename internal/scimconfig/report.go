@@ -24,7 +24,25 @@ type Report struct {
 	// Refusals lists, oldest first, the latest refused write of each distinct cause (at most
 	// MaxRefusals): the requests Okta sent that broke an agency rule.
 	Refusals []Refusal `json:"refusals,omitempty"`
+	// Store says why the directory does not answer; nil while it does.
+	Store *StoreProblem `json:"store,omitempty"`
 }
+
+// StoreProblem is why a SCIM server's directory is not open or does not answer.
+type StoreProblem struct {
+	// Reason is StoreUnreachable or MigrationFailed.
+	Reason string `json:"reason"`
+	// Message is the store's own error, with no credential in it.
+	Message string `json:"message"`
+	// Since is when the server first saw this reason, in this run of the problem.
+	Since time.Time `json:"since"`
+}
+
+// Reasons of a StoreProblem. They double as condition reasons on the operator's side.
+const (
+	StoreUnreachable = "StoreUnreachable"
+	MigrationFailed  = "MigrationFailed"
+)
 
 // AuthenticatedRequest describes a request that carried an accepted token.
 type AuthenticatedRequest struct {
