@@ -155,9 +155,8 @@ func (s *sqlStore) patchGroupTx(
 	if err != nil {
 		return 0, err
 	}
-	if o.ifVersion != 0 && o.ifVersion != g.Meta.Version {
-		return 0, errorf(KindPreconditionFailed, "", "group %s is at version %d, not %d",
-			id, g.Meta.Version, o.ifVersion)
+	if err := o.check("group", id, g.Meta.Version); err != nil {
+		return 0, err
 	}
 	changed := false
 	for _, op := range ops {
@@ -374,9 +373,8 @@ func (s *sqlStore) DeleteGroup(ctx context.Context, id string, opts ...WriteOpti
 		if err != nil {
 			return err
 		}
-		if o.ifVersion != 0 && o.ifVersion != g.Meta.Version {
-			return errorf(KindPreconditionFailed, "", "group %s is at version %d, not %d",
-				id, g.Meta.Version, o.ifVersion)
+		if err := o.check("group", id, g.Meta.Version); err != nil {
+			return err
 		}
 		if s.rules.commandHierarchy[strings.ToLower(g.DisplayName)] {
 			return errorf(KindConflict, "", "group %q is in the agency's command hierarchy and cannot be deleted",

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"slices"
 
 	"github.com/provisioning-dev/scim-operator/internal/filter"
 )
@@ -127,13 +128,45 @@ type GroupOp struct {
 type WriteOption func(*writeOptions)
 
 type writeOptions struct {
-	ifVersion int64
+	ifVersions    []int64 // If-Match: the version must be one of these, when any is given
+	ifNotVersions []int64 // If-None-Match: the version must be none of these
+	ifAbsent      bool    // If-None-Match: *
 }
 
 // IfVersion makes a write fail with KindPreconditionFailed unless the resource's
-// meta.version is v (If-Match). Checked in the same transaction as the write.
+// meta.version is v or the version of another IfVersion option (If-Match with a list of
+// tags). Checked in the same transaction as the write.
 func IfVersion(v int64) WriteOption {
-	return func(o *writeOptions) { o.ifVersion = v }
+	return func(o *writeOptions) { o.ifVersions = append(o.ifVersions, v) }
+}
+
+// IfNotVersion makes a write fail with KindPreconditionFailed when the resource's
+// meta.version is v (If-None-Match). Checked in the same transaction as the write.
+func IfNotVersion(v int64) WriteOption {
+	return func(o *writeOptions) { o.ifNotVersions = append(o.ifNotVersions, v) }
+}
+
+// IfAbsent makes a write fail with KindPreconditionFailed when the resource exists
+// (If-None-Match: *). A write to an id that names nothing still fails with KindNotFound.
+func IfAbsent() WriteOption {
+	return func(o *writeOptions) { o.ifAbsent = true }
+}
+
+// check applies the preconditions to a resource of this kind ("user", "group") and id at
+// version.
+func (o writeOptions) check(kind, id string, version int64) error {
+	if len(o.ifVersions) > 0 && !slices.Contains(o.ifVersions, version) {
+		return errorf(KindPreconditionFailed, "", "%s %s is at version %d, which If-Match does not name",
+			kind, id, version)
+	}
+	if o.ifAbsent {
+		return errorf(KindPreconditionFailed, "", "%s %s exists (If-None-Match: *)", kind, id)
+	}
+	if slices.Contains(o.ifNotVersions, version) {
+		return errorf(KindPreconditionFailed, "", "%s %s is at version %d, which If-None-Match names",
+			kind, id, version)
+	}
+	return nil
 }
 
 func collectWriteOptions(opts []WriteOption) writeOptions {

@@ -249,9 +249,8 @@ func (s *sqlStore) PatchUser(
 		if err != nil {
 			return err
 		}
-		if o.ifVersion != 0 && o.ifVersion != old.Meta.Version {
-			return errorf(KindPreconditionFailed, "", "user %s is at version %d, not %d",
-				id, old.Meta.Version, o.ifVersion)
+		if err := o.check("user", id, old.Meta.Version); err != nil {
+			return err
 		}
 		next := cloneUser(old)
 		if err := mutate(next); err != nil {

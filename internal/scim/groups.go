@@ -68,7 +68,7 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, id string)
 		writeError(w, err)
 		return
 	}
-	replaced, err := s.store.ReplaceGroup(r.Context(), id, g, ifMatch(r)...)
+	replaced, err := s.store.ReplaceGroup(r.Context(), id, g, writeConditions(r)...)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -89,7 +89,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, id string) {
 		writeError(w, err)
 		return
 	}
-	g, err := s.store.PatchGroup(r.Context(), id, gops, ifMatch(r)...)
+	g, err := s.store.PatchGroup(r.Context(), id, gops, writeConditions(r)...)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -99,7 +99,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, id string) {
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, id string) {
-	if err := s.store.DeleteGroup(r.Context(), id, ifMatch(r)...); err != nil {
+	if err := s.store.DeleteGroup(r.Context(), id, writeConditions(r)...); err != nil {
 		writeError(w, err)
 		return
 	}

@@ -238,25 +238,58 @@ func (s *schemaSet) wants(attrs, excluded []filter.AttrPath, attr string) bool {
 	return len(attrs) == 0 || slices.ContainsFunc(attrs, names)
 }
 
-// ifMatch reads If-Match into a write option. "*" and no header give none; a tag that names
-// no version can match nothing, so it gives an impossible version and the store answers 412.
-func ifMatch(r *http.Request) []directory.WriteOption {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" || h == "*" {
-		return nil
+// writeConditions reads If-Match and If-None-Match into write options, which the store checks
+// in the write's transaction (RFC 7232: a write whose condition fails answers 412). If-Match
+// "*" and no header give no condition; an If-Match tag that names no version matches nothing.
+// If-None-Match "*" fails on any existing resource; its tags that name no version are ignored.
+func writeConditions(r *http.Request) []directory.WriteOption {
+	var opts []directory.WriteOption
+	if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" && h != "*" {
+		for tag := range strings.SplitSeq(h, ",") {
+			v, ok := directory.ParseETag(strings.TrimSpace(tag))
+			if !ok {
+				v = -1
+			}
+			opts = append(opts, directory.IfVersion(v))
+		}
 	}
-	// A list of tags: the write must match one; only the first is honoured (docs/scim-server.md).
-	first, _, _ := strings.Cut(h, ",")
-	v, ok := directory.ParseETag(strings.TrimSpace(first))
-	if !ok {
-		v = -1
+	for tag := range strings.SplitSeq(r.Header.Get("If-None-Match"), ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			opts = append(opts, directory.IfAbsent())
+		} else if v, ok := directory.ParseETag(tag); ok {
+			opts = append(opts, directory.IfNotVersion(v))
+		}
 	}
-	return []directory.WriteOption{directory.IfVersion(v)}
+	return opts
 }
 
-// answerNotModified answers 304 with the ETag and reports true when If-None-Match matches
-// etag; otherwise it writes nothing.
+// ifMatchFails reports whether an If-Match header names neither "*" nor etag's version; a
+// read with such a header answers 412 (RFC 7232 section 3.1).
+func ifMatchFails(r *http.Request, etag string) bool {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return false
+	}
+	want, _ := directory.ParseETag(etag)
+	for tag := range strings.SplitSeq(h, ",") {
+		tag = strings.TrimSpace(tag)
+		if v, ok := directory.ParseETag(tag); tag == "*" || ok && v == want {
+			return false
+		}
+	}
+	return true
+}
+
+// answerNotModified answers a read's preconditions: 412 when If-Match names another version,
+// else 304 with the ETag when If-None-Match matches etag; it reports whether it answered, and
+// otherwise writes nothing.
 func answerNotModified(w http.ResponseWriter, r *http.Request, etag string) bool {
+	if ifMatchFails(r, etag) {
+		writeError(w, newError(http.StatusPreconditionFailed, "", "If-Match does not name the current version %s",
+			etag))
+		return true
+	}
 	if !notModified(r, etag) {
 		return false
 	}

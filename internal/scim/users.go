@@ -69,7 +69,7 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, id string) 
 		writeError(w, err)
 		return
 	}
-	replaced, err := s.store.ReplaceUser(r.Context(), id, u, ifMatch(r)...)
+	replaced, err := s.store.ReplaceUser(r.Context(), id, u, writeConditions(r)...)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -99,7 +99,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) {
 		next.ID, next.Meta, next.Groups = u.ID, u.Meta, u.Groups
 		*u = next
 		return nil
-	}, ifMatch(r)...)
+	}, writeConditions(r)...)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -108,7 +108,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, id string) {
-	u, err := s.store.DeactivateUser(r.Context(), id, ifMatch(r)...)
+	u, err := s.store.DeactivateUser(r.Context(), id, writeConditions(r)...)
 	if err != nil {
 		writeError(w, err)
 		return
