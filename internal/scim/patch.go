@@ -2,6 +2,7 @@ package scim
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -204,7 +205,10 @@ func (s *schemaSet) applyPath(d document, op patchOp, t target) error {
 		v := canonicalValue(t.attr, op.value)
 		switch {
 		case t.attr.MultiValued:
-			c[name] = appendValues(c[name], v)
+			before := len(asList(c[name]))
+			items := appendValues(c[name], v)
+			c[name] = items
+			return settlePrimary(t.attr, items, func(i int) bool { return i >= before })
 		case t.attr.Type == typeComplex:
 			mergeObject(c, name, v)
 		default:
@@ -214,7 +218,9 @@ func (s *schemaSet) applyPath(d document, op patchOp, t target) error {
 		v := canonicalValue(t.attr, op.value)
 		switch {
 		case t.attr.MultiValued:
-			c[name] = asList(v)
+			items := asList(v)
+			c[name] = items
+			return settlePrimary(t.attr, items, func(int) bool { return true })
 		case t.attr.Type == typeComplex:
 			mergeObject(c, name, v)
 		default:
@@ -229,12 +235,16 @@ func (s *schemaSet) applyPath(d document, op patchOp, t target) error {
 func applySub(c map[string]any, op patchOp, t target) error {
 	name, sub := t.attr.Name, t.sub.Name
 	if t.attr.MultiValued {
-		for _, e := range asList(c[name]) {
+		items := asList(c[name])
+		for _, e := range items {
 			if obj, ok := e.(map[string]any); ok {
 				setOrRemove(obj, sub, op)
 			}
 		}
-		return nil
+		if t.sub.Name != "primary" {
+			return nil
+		}
+		return settlePrimary(t.attr, items, func(int) bool { return true })
 	}
 	obj, ok := c[name].(map[string]any)
 	if !ok {
@@ -269,6 +279,7 @@ func (s *schemaSet) applyFiltered(d document, op patchOp, t target) error {
 	items := asList(c[t.attr.Name])
 	matched := false
 	kept := items[:0:0]
+	var written []int // indexes in kept of the values the operation wrote
 	for _, e := range items {
 		obj, ok := e.(map[string]any)
 		if !ok || !matchValue(op.path.Filter, obj) {
@@ -288,6 +299,7 @@ func (s *schemaSet) applyFiltered(d document, op patchOp, t target) error {
 				}
 			}
 		}
+		written = append(written, len(kept))
 		kept = append(kept, obj)
 	}
 	if !matched && op.op != "remove" {
@@ -304,10 +316,11 @@ func (s *schemaSet) applyFiltered(d document, op patchOp, t target) error {
 				seed[k] = sv
 			}
 		}
+		written = append(written, len(kept))
 		kept = append(kept, seed)
 	}
 	c[t.attr.Name] = kept
-	return nil
+	return settlePrimary(t.attr, kept, func(i int) bool { return slices.Contains(written, i) })
 }
 
 // seedFromFilter turns `a eq "x" and b eq "y"` into {a: x, b: y}; other filters give false.

@@ -128,6 +128,9 @@ func (s *Server) userFromRequest(r *http.Request) (directory.User, error) {
 	if err != nil {
 		return directory.User{}, err
 	}
+	if err := s.users.checkOnePrimary(d); err != nil {
+		return directory.User{}, err
+	}
 	return s.userFromDocument(d)
 }
 
