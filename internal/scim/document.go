@@ -129,14 +129,14 @@ func (s *schemaSet) normalize(in map[string]any) (document, error) {
 	return out, nil
 }
 
-// put merges v into d at t, normalising nested keys.
+// put merges v into d at t, normalising nested keys. An attribute that an earlier key of the
+// same object set to another value (through its URN-qualified or dotted form) is a 400.
 func (s *schemaSet) put(d document, t target, v any) error {
 	if t.attr.Name == "" { // a whole extension object
 		obj, ok := v.(map[string]any)
 		if !ok {
 			if v == nil {
-				delete(d, t.urn)
-				return nil
+				return nil // sets nothing, as if absent
 			}
 			return badRequest(scimTypeInvalidValue, "%s must be an object", t.urn)
 		}
@@ -147,35 +147,40 @@ func (s *schemaSet) put(d document, t target, v any) error {
 			if !ok {
 				continue
 			}
-			c[a.Name] = canonicalValue(a, sv)
+			if err := setOnce(c, a.Name, canonicalValue(a, sv)); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
 	c := d.container(t.urn, true)
 	if t.sub == nil {
-		if t.attr.Type == typeComplex && !t.attr.MultiValued {
-			if existing, ok := c[t.attr.Name].(map[string]any); ok {
-				if obj, ok := v.(map[string]any); ok {
-					for k, sv := range canonicalValue(t.attr, obj).(map[string]any) {
-						existing[k] = sv
-					}
-					return nil
+		v = canonicalValue(t.attr, v)
+		existing, isObj := c[t.attr.Name].(map[string]any)
+		obj, givesObj := v.(map[string]any)
+		if t.attr.Type == typeComplex && !t.attr.MultiValued && isObj && givesObj {
+			for k, sv := range obj {
+				if err := setOnce(existing, k, sv); err != nil {
+					return err
 				}
 			}
+			return nil
 		}
-		c[t.attr.Name] = canonicalValue(t.attr, v)
-		return nil
+		return setOnce(c, t.attr.Name, v)
 	}
 	if t.attr.MultiValued {
 		return nil // "emails.value" as a key names no single value; ignored like unknown keys
 	}
 	obj, ok := c[t.attr.Name].(map[string]any)
 	if !ok {
+		if c[t.attr.Name] != nil {
+			return badRequest(scimTypeInvalidSyntax, "attribute %q is given twice with different values",
+				t.attr.Name)
+		}
 		obj = map[string]any{}
 		c[t.attr.Name] = obj
 	}
-	obj[t.sub.Name] = v
-	return nil
+	return setOnce(obj, t.sub.Name, v)
 }
 
 // canonicalValue renames the keys of complex values to the schema's spelling and drops the

@@ -38,6 +38,9 @@ func parsePatch(body []byte, opts []filter.Option) ([]patchOp, error) {
 	if err := decodeObject(body, &raw); err != nil {
 		return nil, err
 	}
+	if err := checkDuplicateKeys(raw); err != nil {
+		return nil, err
+	}
 	var list []any
 	for k, v := range raw {
 		if strings.EqualFold(k, "Operations") {

@@ -51,6 +51,9 @@ func readObject(r *http.Request) (map[string]any, error) {
 	if obj == nil {
 		return nil, badRequest(scimTypeInvalidSyntax, "request body must be a JSON object")
 	}
+	if err := checkDuplicateKeys(obj); err != nil {
+		return nil, err
+	}
 	return obj, nil
 }
 
