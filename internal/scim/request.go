@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/provisioning-dev/scim-operator/internal/directory"
 	"github.com/provisioning-dev/scim-operator/internal/filter"
@@ -34,6 +35,11 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil, badRequest(scimTypeInvalidSyntax, "request body is empty")
+	}
+	// JSON is UTF-8 (RFC 8259); encoding/json would turn stray bytes into U+FFFD, storing a
+	// value the client never sent (and two different ones as the same userName).
+	if !utf8.Valid(body) {
+		return nil, badRequest(scimTypeInvalidSyntax, "request body is not valid UTF-8")
 	}
 	return body, nil
 }
