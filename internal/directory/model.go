@@ -32,6 +32,7 @@ type User struct {
 	IMs          []MultiValue   `json:"ims,omitempty"`
 	Photos       []MultiValue   `json:"photos,omitempty"`
 	Addresses    []Address      `json:"addresses,omitempty"`
+	Roles        []MultiValue   `json:"roles,omitempty"`
 	Enterprise   EnterpriseUser `json:"enterprise"`
 	Extension    Extension      `json:"extension"`
 	// Groups is read-only: the groups that list the user as a member.
@@ -57,7 +58,7 @@ type Email struct {
 	Primary bool   `json:"primary,omitempty"`
 }
 
-// MultiValue is a value of phoneNumbers, ims or photos.
+// MultiValue is a value of phoneNumbers, ims, photos or roles.
 type MultiValue struct {
 	Value   string `json:"value"`
 	Type    string `json:"type,omitempty"`

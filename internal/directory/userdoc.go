@@ -169,6 +169,8 @@ func (d *docReader) user(u *User) bool {
 			return d.multiValues(&u.Photos)
 		case "addresses":
 			return d.addresses(&u.Addresses)
+		case "roles":
+			return d.multiValues(&u.Roles)
 		case "enterprise":
 			return d.enterprise(&u.Enterprise)
 		case "extension":

@@ -21,6 +21,7 @@ func fullUser() User {
 		Photos:       []MultiValue{{Value: "https://x/photo", Type: "photo", Display: "p"}},
 		Addresses: []Address{{Formatted: "f", StreetAddress: "1 Main", Locality: "L", Region: "R",
 			PostalCode: "P", Country: "US", Type: "work", Primary: true}, {}},
+		Roles: []MultiValue{{Value: "Supervisor", Type: "app", Primary: true}},
 		Enterprise: EnterpriseUser{EmployeeNumber: "1", CostCenter: "2", Organization: "3",
 			Division: "4", Department: "5", Manager: Manager{Value: "m", DisplayName: "Boss"}},
 		Extension: Extension{BadgeID: "B1", RankName: "Officer", EvidenceGroupName: "Evidence-North",

@@ -492,6 +492,7 @@ func cloneUser(u *User) *User {
 	c.IMs = append([]MultiValue(nil), u.IMs...)
 	c.Photos = append([]MultiValue(nil), u.Photos...)
 	c.Addresses = append([]Address(nil), u.Addresses...)
+	c.Roles = append([]MultiValue(nil), u.Roles...)
 	c.Groups = append([]GroupRef(nil), u.Groups...)
 	return &c
 }

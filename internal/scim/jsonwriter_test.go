@@ -35,6 +35,7 @@ type userOut struct {
 	Photos            []directory.MultiValue `json:"photos,omitempty"`
 	Addresses         []directory.Address    `json:"addresses,omitempty"`
 	Groups            []refOut               `json:"groups,omitempty"`
+	Roles             []directory.MultiValue `json:"roles,omitempty"`
 
 	Enterprise *enterpriseOut `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
 
@@ -119,7 +120,7 @@ func renderUserWithEncodingJSON(t testing.TB, s *Server, u *directory.User, base
 		DisplayName: u.DisplayName, NickName: u.NickName, ProfileURL: u.ProfileURL, Title: u.Title,
 		UserType: u.UserType, PreferredLanguage: u.PreferredLanguage, Locale: u.Locale,
 		Timezone: u.Timezone, Active: u.Active, Emails: u.Emails, PhoneNumbers: u.PhoneNumbers,
-		IMs: u.IMs, Photos: u.Photos, Addresses: u.Addresses,
+		IMs: u.IMs, Photos: u.Photos, Addresses: u.Addresses, Roles: u.Roles,
 		Meta: newMeta("User", base+"/Users/"+u.ID, u.Meta),
 	}
 	if u.Name != (directory.Name{}) {
@@ -188,6 +189,7 @@ func TestRenderUser_MatchesEncodingJSON(t *testing.T) {
 		Photos:       []directory.MultiValue{{Value: "https://x/photo", Type: "photo", Display: "p"}},
 		Addresses: []directory.Address{{Formatted: "f", StreetAddress: "1 Main", Locality: "L", Region: "R",
 			PostalCode: "P", Country: "US", Type: "work", Primary: true}, {}},
+		Roles: []directory.MultiValue{{Value: "Supervisor", Type: "app", Primary: true}},
 		Enterprise: directory.EnterpriseUser{EmployeeNumber: "1", CostCenter: "2", Organization: "3",
 			Division: "4", Department: "5", Manager: directory.Manager{Value: "m", DisplayName: "Boss"}},
 		Extension: directory.Extension{BadgeID: "B1", RankName: "Officer", EvidenceGroupName: "Evidence-North",

@@ -115,6 +115,8 @@ func userSchema() schema {
 			str("password").mut(mutWriteOnly).describe("Accepted and discarded; never stored or returned."),
 			multiValuedAttr("emails").describe("The primary (else first) email is unique in the agency."),
 			multiValuedAttr("phoneNumbers"),
+			multiValuedAttr("ims"),
+			multiValuedAttr("photos"),
 			complexAttr("addresses", str("formatted"), str("streetAddress"), str("locality"), str("region"),
 				str("postalCode"), str("country"), str("type"), str("primary").typed(typeBoolean)).multi(),
 			multiValuedAttr("groups", str("$ref").typed(typeReference)).mut(mutReadOnly),

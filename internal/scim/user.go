@@ -68,6 +68,7 @@ func (s *Server) appendUser(b []byte, u *directory.User, base string) []byte {
 		}
 		w.end(']')
 	}
+	writeMultiValues(&w, "roles", u.Roles)
 	if hasEnterprise {
 		writeEnterprise(&w, u.Enterprise)
 	}
@@ -228,6 +229,7 @@ func (s *Server) userFromDocument(d document) (directory.User, error) {
 	u.PhoneNumbers = r.multiValues(d, "phoneNumbers")
 	u.IMs = r.multiValues(d, "ims")
 	u.Photos = r.multiValues(d, "photos")
+	u.Roles = r.multiValues(d, "roles")
 	for _, a := range r.list(d, "addresses") {
 		u.Addresses = append(u.Addresses, directory.Address{Formatted: r.str(a, "formatted"),
 			StreetAddress: r.str(a, "streetAddress"), Locality: r.str(a, "locality"), Region: r.str(a, "region"),
