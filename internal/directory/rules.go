@@ -138,6 +138,10 @@ func (c *compiledRules) applyUserRules(u *User, old *User) error {
 		u.PreferredLanguage = c.defaultLanguage
 	}
 	u.Emails = compactEmails(u.Emails)
+	u.PhoneNumbers = compactValues(u.PhoneNumbers)
+	u.IMs = compactValues(u.IMs)
+	u.Photos = compactValues(u.Photos)
+	u.Roles = compactValues(u.Roles)
 	return nil
 }
 
@@ -204,6 +208,19 @@ func compactEmails(in []Email) []Email {
 	for _, e := range in {
 		if strings.TrimSpace(e.Value) != "" {
 			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// compactValues drops phone numbers, IMs, photos and roles without a value, as compactEmails
+// does emails: a PATCH removing phoneNumbers[type eq "fax"].value (Entra clearing a number)
+// leaves a value-less entry that names nothing.
+func compactValues(in []MultiValue) []MultiValue {
+	out := in[:0:0]
+	for _, v := range in {
+		if strings.TrimSpace(v.Value) != "" {
+			out = append(out, v)
 		}
 	}
 	return out
