@@ -252,6 +252,15 @@ func TestErrors_AreSCIMBodiesWithTheRightStatus(t *testing.T) {
 					scimType: scimTypeInvalidPath,
 				},
 				{
+					name:     "PATCH replacing a filtered email with a string",
+					method:   http.MethodPatch,
+					path:     "/Users/" + id,
+					body:     `{"Operations": [{"op": "replace", "path": "emails[type eq \"work\"]", "value": "x@y"}]}`,
+					status:   http.StatusBadRequest,
+					scimType: scimTypeInvalidValue,
+					detail:   "emails",
+				},
+				{
 					name:     "PATCH of an unknown attribute",
 					method:   http.MethodPatch,
 					path:     "/Users/" + id,

@@ -275,6 +275,10 @@ func (s *schemaSet) applyFiltered(d document, op patchOp, t target) error {
 	if !t.attr.MultiValued {
 		return badRequest(scimTypeInvalidPath, "%s is not multi-valued; it takes no value filter", t.attr.Name)
 	}
+	if _, isObj := op.value.(map[string]any); op.op != "remove" && t.sub == nil && !isObj {
+		return badRequest(scimTypeInvalidValue, "a value of %s selected by a filter must be replaced by an object",
+			t.attr.Name)
+	}
 	c := d.container(t.urn, op.op != "remove")
 	if c == nil {
 		return nil
