@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ type Options struct {
 	// working directory.
 	Root string
 	// Dir receives the logs, the cluster's files, the SCIM server's configuration and store.
-	// Required; it is kept after Stop so the logs can be read.
+	// Required, and new or empty; it is kept after Stop so the logs can be read.
 	Dir string
 	// ScimServerBinary is the scim-server executable; empty means Root/bin/scim-server.
 	ScimServerBinary string
@@ -117,11 +118,32 @@ func New(opts Options) (*Env, error) {
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
+	if err := requireEmptyDir(opts.Dir); err != nil {
+		return nil, err
+	}
 	logs := filepath.Join(opts.Dir, "logs")
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", logs, err)
 	}
 	return &Env{opts: opts, logs: logs}, nil
+}
+
+// requireEmptyDir refuses a directory that already holds files, such as an earlier run's: its
+// SQLite store would already hold the roster, so Okta would link its users instead of creating
+// them, and the counts and the fault would describe the earlier run.
+func requireEmptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("demo directory: %w", err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("demo directory %s is not empty (it holds %s, perhaps from an earlier run); "+
+			"give a new or empty directory, or remove this one first", dir, entries[0].Name())
+	}
+	return nil
 }
 
 // LogDir returns the directory holding the operator's, oktasim's and the SCIM server's logs;

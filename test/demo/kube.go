@@ -55,35 +55,70 @@ func (e *Env) installCRDs(_ context.Context) error {
 }
 
 // Samples returns the AgencyProvisioning and ScimUserMapping in dir (config/samples), as
-// written, in the unstructured form kubectl applies.
+// written, in the unstructured form kubectl applies. dir must hold exactly one of each, in
+// its *.yaml and *.yml files, and the mapping must reference the AgencyProvisioning.
 func Samples(dir string) (ap, sum *unstructured.Unstructured, err error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	info, err := os.Stat(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("samples directory: %w", err)
 	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	if !info.IsDir() {
+		return nil, nil, fmt.Errorf("samples: %s is not a directory; give the directory that holds "+
+			"the AgencyProvisioning and ScimUserMapping manifests", dir)
+	}
+	var files []string
+	for _, pattern := range []string{"*.yaml", "*.yml"} {
+		matches, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", f, err)
+			return nil, nil, fmt.Errorf("list %s: %w", dir, err)
 		}
-		for _, doc := range strings.Split(string(data), "\n---") {
-			obj := &unstructured.Unstructured{}
-			if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-				return nil, nil, fmt.Errorf("decode %s: %w", f, err)
-			}
-			switch {
-			case obj.GetAPIVersion() != scimv1alpha1.GroupVersion.String():
-			case obj.GetKind() == "AgencyProvisioning":
-				ap = obj
-			case obj.GetKind() == "ScimUserMapping":
-				sum = obj
-			}
+		files = append(files, matches...)
+	}
+	found := map[string][]*unstructured.Unstructured{}
+	for _, f := range files {
+		objs, err := readManifests(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, obj := range objs {
+			found[obj.GetKind()] = append(found[obj.GetKind()], obj)
 		}
 	}
-	if ap == nil || sum == nil {
-		return nil, nil, fmt.Errorf("%s must hold one AgencyProvisioning and one ScimUserMapping", dir)
+	for _, kind := range []string{"AgencyProvisioning", "ScimUserMapping"} {
+		if n := len(found[kind]); n != 1 {
+			return nil, nil, fmt.Errorf("%s holds %d %s manifest(s) of %s in its *.yaml and *.yml files; "+
+				"the demo applies exactly one AgencyProvisioning and one ScimUserMapping",
+				dir, n, kind, scimv1alpha1.GroupVersion)
+		}
+	}
+	ap, sum = found["AgencyProvisioning"][0], found["ScimUserMapping"][0]
+	ref, _, _ := unstructured.NestedString(sum.Object, "spec", "agencyProvisioningRef", "name")
+	if ref != ap.GetName() {
+		return nil, nil, fmt.Errorf("%s: ScimUserMapping %q references AgencyProvisioning %q "+
+			"(spec.agencyProvisioningRef.name), but the AgencyProvisioning there is %q",
+			dir, sum.GetName(), ref, ap.GetName())
 	}
 	return ap, sum, nil
+}
+
+// readManifests decodes the objects of the operator's API group in one YAML file; other
+// objects (a kustomization, a Secret) are skipped.
+func readManifests(file string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, doc := range strings.Split(string(data), "\n---") {
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", file, err)
+		}
+		if obj.GetAPIVersion() == scimv1alpha1.GroupVersion.String() {
+			objs = append(objs, obj)
+		}
+	}
+	return objs, nil
 }
 
 // applySamples creates the namespace, the Okta credentials Secret the sample names, and the

@@ -5,6 +5,9 @@
 // and says where the logs are. `make demo` builds the binaries first and runs it.
 //
 //	demo [--dir DIR] [--samples DIR]
+//
+// DIR must be new or empty. After a run that passed, DIR keeps the logs and the SCIM store;
+// the cluster's etcd data is removed. Interrupted (Ctrl-C), it stops everything and exits 130.
 package main
 
 import (
@@ -33,13 +36,25 @@ func main() {
 	// A flag set of its own: the libraries' flags (controller-runtime's -kubeconfig) mean
 	// nothing here, the demo starts its own cluster.
 	fs := flag.NewFlagSet("demo", flag.ExitOnError)
-	dir := fs.String("dir", "", "directory for logs and state (default: a new directory under $TMPDIR, kept)")
+	dir := fs.String("dir", "",
+		"directory for logs and state, new or empty (default: a new directory under $TMPDIR, kept)")
 	samples := fs.String("samples", "",
 		"directory of the AgencyProvisioning and ScimUserMapping (default: config/samples)")
 	_ = fs.Parse(os.Args[1:])
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "demo takes no arguments, only flags (got %q)\n", fs.Args())
+		fs.Usage()
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *dir, *samples); err != nil {
+	err := run(ctx, *dir, *samples)
+	interrupted := ctx.Err() != nil
+	stop()
+	switch {
+	case err != nil && interrupted:
+		fmt.Fprintln(os.Stderr, "\ndemo interrupted; everything it had started is stopped")
+		os.Exit(130)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "\ndemo failed:", err)
 		os.Exit(1)
 	}
@@ -72,17 +87,7 @@ func run(ctx context.Context, dir, samples string) (retErr error) {
 		}
 		return err
 	}
-	defer func() {
-		n.step("Stop everything")
-		if err := env.Stop(); err != nil {
-			retErr = errors.Join(retErr, fmt.Errorf("stop: %w", err))
-		} else {
-			fmt.Printf("Stopped the SCIM server, the operator, oktasim and the cluster; nothing is left running.\n")
-		}
-		fmt.Printf("Logs: %s (operator, oktasim, scim-server) and %s (cluster components)\n",
-			env.LogDir(), env.ClusterLogDir())
-		fmt.Printf("Total: %s\n", time.Since(n.start).Round(100*time.Millisecond))
-	}()
+	defer func() { retErr = finish(env, dir, n, retErr) }()
 
 	n.step("Start the cluster, the CRDs, oktasim, the operator; apply the samples")
 	if err := env.Start(ctx); err != nil {
@@ -145,8 +150,17 @@ func run(ctx context.Context, dir, samples string) (retErr error) {
 	fmt.Printf("  the operator removed the group's assignment; Okta deactivated its members who have no other\n"+
 		"  assigned group. SCIM server: users %d, active %d (nobody is deleted)\n", rep.Users, rep.ActiveUsers)
 
+	return faultAndRecovery(ctx, env, n)
+}
+
+// faultAndRecovery restarts the SCIM server with a wrong org URL, shows the condition that
+// names both issuers, then restores the rendered configuration and shows the recovery.
+func faultAndRecovery(ctx context.Context, env *demo.Env, n *narrator) error {
 	n.step("Fault: the SCIM server is switched to a wrong org URL")
 	user := env.ProvisionedOktaUser()
+	if user == "" {
+		return errors.New("the push created no SCIM user, so there is nobody to promote for the fault")
+	}
 	f, err := env.InjectIssuerMismatch(ctx, user, "Sergeant")
 	fmt.Printf("  scim-server restarted with oktaOrgURL %s (the org is %s); Okta pushes a promotion of user %s\n",
 		f.WrongOrgURL, f.RightOrgURL, user)
@@ -161,7 +175,7 @@ func run(ctx context.Context, dir, samples string) (retErr error) {
 		return err
 	}
 	fmt.Printf("  Okta retried its failed tasks\n  ScimAuthenticated  %s  %s\n    %s\n", c.Status, c.Reason, c.Message)
-	ap, err = env.GetAP(ctx)
+	ap, err := env.GetAP(ctx)
 	if err != nil {
 		return err
 	}
@@ -169,9 +183,30 @@ func run(ctx context.Context, dir, samples string) (retErr error) {
 	return nil
 }
 
+// finish stops everything the run started and says where the logs are. After a run that
+// passed it removes the cluster's etcd data (about 60 MB that help nobody); the logs stay.
+func finish(env *demo.Env, dir string, n *narrator, runErr error) error {
+	n.step("Stop everything")
+	err := runErr
+	if stopErr := env.Stop(); stopErr != nil {
+		err = errors.Join(err, fmt.Errorf("stop: %w", stopErr))
+	} else {
+		fmt.Printf("Stopped the SCIM server, the operator, oktasim and the cluster; nothing is left running.\n")
+	}
+	if err == nil {
+		if rmErr := os.RemoveAll(filepath.Join(dir, "cluster", "etcd")); rmErr != nil {
+			err = fmt.Errorf("remove the cluster's etcd data: %w", rmErr)
+		}
+	}
+	fmt.Printf("Logs: %s (operator, oktasim, scim-server) and %s (cluster components)\n",
+		env.LogDir(), env.ClusterLogDir())
+	fmt.Printf("Total: %s\n", time.Since(n.start).Round(100*time.Millisecond))
+	return err
+}
+
 func printManualStep(m *scimv1alpha1.ManualStep, p oktasim.Provisioning) {
 	fmt.Printf("  In Okta, app %q: enable SCIM provisioning, then Provisioning > Integration:\n", m.AppName)
-	fmt.Printf("    SCIM connector base URL        %s\n", m.ScimConnectorBaseURL)
+	fmt.Printf("    SCIM connector base URL         %s\n", m.ScimConnectorBaseURL)
 	fmt.Printf("      (no Ingress here: entered as %s, the local SCIM server with the same path)\n", p.BaseURL)
 	fmt.Printf("    Unique identifier field         %s\n", m.UniqueIdentifierField)
 	fmt.Printf("    Supported provisioning actions  %s\n", strings.Join(m.SupportedActions, ", "))
