@@ -298,6 +298,19 @@ func TestErrors_AreSCIMBodiesWithTheRightStatus(t *testing.T) {
 				},
 				{name: "no such endpoint", method: http.MethodGet, path: "/Widgets", status: http.StatusNotFound},
 				{
+					name:   "a path under ServiceProviderConfig",
+					method: http.MethodGet,
+					path:   "/ServiceProviderConfig/x",
+					status: http.StatusNotFound,
+				},
+				{
+					name:   "search on the schemas is not a user search",
+					method: http.MethodPost,
+					path:   "/Schemas/.search",
+					body:   `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}`,
+					status: http.StatusNotFound,
+				},
+				{
 					name:   "users-only agency refuses groups",
 					method: http.MethodGet,
 					path:   "/Groups",

@@ -179,9 +179,14 @@ func (s *Server) parseRoute(path string) (route, bool) {
 		return route{resource: "unknown"}, false
 	}
 	if len(parts) == 2 {
-		if parts[1] == ".search" {
+		discovery := rt.resource != "Users" && rt.resource != "Groups"
+		switch {
+		case rt.resource == "ServiceProviderConfig", discovery && parts[1] == ".search":
+			// One configuration, no search: /ServiceProviderConfig/x and /Schemas/.search name nothing.
+			return route{resource: "unknown"}, false
+		case parts[1] == ".search":
 			rt.search = true
-		} else {
+		default:
 			rt.id = parts[1]
 		}
 	}
