@@ -53,8 +53,12 @@ type EventRecorder interface {
 // OktaStep runs the Okta side of an AgencyProvisioning reconcile. It changes only ap.Status
 // (and objects it owns); the reconciler patches the status once, after it.
 type OktaStep interface {
-	// Reconcile brings the Okta objects to the wanted state and sets the Okta conditions.
-	Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (ctrl.Result, error)
+	// ReadReport reads the SCIM server's report, once per reconcile, before the workload's
+	// condition is set: a store problem the report names explains ScimServerAvailable.
+	ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) ReportRead
+	// Reconcile brings the Okta objects to the wanted state and sets the Okta conditions, with
+	// the report ReadReport gave.
+	Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning, report ReportRead) (ctrl.Result, error)
 	// Finalize cleans up a deleted AgencyProvisioning's Okta objects; done says the
 	// finalizer was removed.
 	Finalize(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (done bool, err error)
@@ -138,7 +142,12 @@ func (r *AgencyProvisioningReconciler) Reconcile(
 		meta.SetStatusCondition(&ap.Status.Conditions, workloadFailedCondition(err, ap.Generation))
 		return ctrl.Result{}, err
 	}
-	available := scimServerAvailableCondition(s.deployment, s.storeProblem, s.podProblem, ap.Generation)
+	var report ReportRead
+	if r.Okta != nil {
+		report = r.Okta.ReadReport(ctx, ap)
+	}
+	available := scimServerAvailableCondition(s.deployment, s.storeProblem, s.podProblem, report.storeProblem(),
+		ap.Generation)
 	meta.SetStatusCondition(&ap.Status.Conditions, available)
 
 	// The Okta side: OktaAuthenticated, IssuerVerified, OktaAppsConfigured, ProvisioningConnected,
@@ -146,7 +155,7 @@ func (r *AgencyProvisioningReconciler) Reconcile(
 	if r.Okta == nil {
 		return ctrl.Result{}, nil
 	}
-	return r.Okta.Reconcile(ctx, ap)
+	return r.Okta.Reconcile(ctx, ap, report)
 }
 
 // reconcileDelete lets the Okta step remove what it created; the SCIM server's objects go

@@ -106,7 +106,8 @@ func (s *OktaSync) resync(ap *scimv1alpha1.AgencyProvisioning) time.Duration {
 
 // Reconcile runs the Okta steps. A transient Okta failure is returned as an error (backoff);
 // a rate limit or an expected wait comes back as RequeueAfter. Conditions are always set.
-func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (ctrl.Result, error) {
+func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning,
+	report ReportRead) (ctrl.Result, error) {
 	if !ap.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
@@ -116,7 +117,7 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 
 	// Between resyncs, with nothing changed, only the SCIM server's report is read: no Okta call.
 	if !s.fullSyncDue(ap) {
-		return s.reconcileReport(ctx, ap, nil), nil
+		return s.reconcileReport(ap, report), nil
 	}
 
 	sc, res := s.newScope(ctx, ap)
@@ -146,7 +147,7 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 	ap.Status.Okta.SyncRequest = ap.Annotations[AnnotationSyncRequest]
 
 	// Step 7: ProvisioningConnected and ScimAuthenticated from the SCIM server's report.
-	return s.reconcileReport(ctx, ap, sc), nil
+	return s.reconcileReport(ap, report), nil
 }
 
 // fullSyncDue says whether this reconcile must read Okta: the spec changed, a sync was

@@ -64,7 +64,7 @@ func TestOkta_SteadyStateMakesNoWritesAndFewReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if _, err := quiet.Reconcile(t.Context(), &ap); err != nil {
+		if _, err := quiet.Reconcile(t.Context(), &ap, quiet.ReadReport(t.Context(), &ap)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -352,6 +352,39 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 		e.waitCondition("issuer", scimv1alpha1.ConditionIssuerVerified, condTrue, scimv1alpha1.ReasonSucceeded)
 	})
 
+	t.Run("SCIM server reports its store, even while Okta refuses the credentials", func(t *testing.T) {
+		defer e.use(t)()
+		e.createSecret("store-creds", "not-a-token")
+		e.newAP("storedown", func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.Okta.CredentialsSecretRef.Name = "store-creds"
+		})
+		e.waitCondition("storedown", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+			scimv1alpha1.ReasonInvalidCredentials)
+		since := time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC)
+		e.reports.set("storedown", scimconfig.Report{AgencyID: "storedown", CountsUnavailable: true,
+			Store: &scimconfig.StoreProblem{Reason: scimconfig.StoreUnreachable, Since: since,
+				Message: "open postgres: failed to connect to `user=scim database=agency`: connection refused"}})
+		e.waitCondition("storedown", scimv1alpha1.ConditionScimServerAvailable, condFalse,
+			scimv1alpha1.ReasonStoreUnreachable, "since 2026-12-04T23:00:00Z", "connection refused",
+			"; Deployment storedown-scim")
+		e.reports.set("storedown", scimconfig.Report{AgencyID: "storedown", CountsUnavailable: true,
+			Store: &scimconfig.StoreProblem{Reason: scimconfig.MigrationFailed, Since: since,
+				Message: "migration 0002_x.sql: permission denied for schema public"}})
+		e.waitCondition("storedown", scimv1alpha1.ConditionScimServerAvailable, condFalse,
+			scimv1alpha1.ReasonMigrationFailed, "permission denied for schema public")
+		// The store answers again: the Deployment's own state is back (envtest runs no
+		// Deployment controller, so its rollout is never observed).
+		e.reports.set("storedown", scimconfig.Report{AgencyID: "storedown"})
+		e.waitCondition("storedown", scimv1alpha1.ConditionScimServerAvailable, metav1.ConditionUnknown,
+			scimv1alpha1.ReasonDeploymentProgressing)
+		var svc corev1.Service
+		name := ReportServiceName(e.get("storedown"))
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &svc); err != nil ||
+			!svc.Spec.PublishNotReadyAddresses {
+			t.Fatalf("report Service %s: %v, publishNotReadyAddresses %v", name, err, svc.Spec.PublishNotReadyAddresses)
+		}
+	})
+
 	t.Run("SCIM server rejects a foreign-issuer token", func(t *testing.T) {
 		defer e.use(t)()
 		e.newAP("foreigntoken", nil)

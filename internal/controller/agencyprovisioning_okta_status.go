@@ -42,9 +42,10 @@ type HTTPReportReader struct {
 	AllowAnnotation bool
 }
 
-// DefaultReportBaseURL is the SCIM server's metrics Service inside the cluster.
+// DefaultReportBaseURL is the SCIM server's report Service inside the cluster: it routes to
+// pods that are not ready too, so that a pod whose store is down can say why.
 func DefaultReportBaseURL(ap *scimv1alpha1.AgencyProvisioning) string {
-	return fmt.Sprintf("http://%s.%s.svc:%d", ScimServerName(ap), ap.Namespace, metricsPort)
+	return fmt.Sprintf("http://%s.%s.svc:%d", ReportServiceName(ap), ap.Namespace, metricsPort)
 }
 
 // maxReportBytes bounds the report answer.
@@ -113,20 +114,39 @@ func provisioningConnected(ap *scimv1alpha1.AgencyProvisioning) bool {
 	return meta.IsStatusConditionTrue(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
 }
 
-// reconcileReport reads the SCIM server's report and sets ProvisioningConnected and
-// ScimAuthenticated (step 7). It makes no Okta call; sc is nil between full syncs.
-func (s *OktaSync) reconcileReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning,
-	_ *oktaScope) ctrl.Result {
-	var rep *scimconfig.Report
-	var repErr error
-	if s.Reports != nil {
-		rep, repErr = s.Reports.ReadReport(ctx, ap)
-	} else {
-		repErr = errors.New("no report reader configured")
+// ReportRead is one reading of a SCIM server's report: the report, or why it could not be read.
+type ReportRead struct {
+	Report *scimconfig.Report
+	Err    error
+}
+
+// storeProblem is the store problem the report names, nil when there is none or no report.
+func (rr ReportRead) storeProblem() *scimconfig.StoreProblem {
+	if rr.Err != nil || rr.Report == nil {
+		return nil
 	}
-	if repErr == nil && rep.AgencyID != "" && rep.AgencyID != ap.Spec.AgencyID {
-		repErr = fmt.Errorf("the report is for agency %q, not %q", rep.AgencyID, ap.Spec.AgencyID)
+	return rr.Report.Store
+}
+
+// ReadReport implements OktaStep: it reads the report and checks that it is this agency's.
+func (s *OktaSync) ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) ReportRead {
+	if s.Reports == nil {
+		return ReportRead{Err: errors.New("no report reader configured")}
 	}
+	rep, err := s.Reports.ReadReport(ctx, ap)
+	if err == nil && rep.AgencyID != "" && rep.AgencyID != ap.Spec.AgencyID {
+		err = fmt.Errorf("the report is for agency %q, not %q", rep.AgencyID, ap.Spec.AgencyID)
+	}
+	if err != nil {
+		return ReportRead{Err: err}
+	}
+	return ReportRead{Report: rep}
+}
+
+// reconcileReport sets ProvisioningConnected and ScimAuthenticated from the SCIM server's
+// report (step 7). It makes no Okta call.
+func (s *OktaSync) reconcileReport(ap *scimv1alpha1.AgencyProvisioning, report ReportRead) ctrl.Result {
+	rep, repErr := report.Report, report.Err
 	if repErr == nil {
 		applyReportCounts(ap, rep)
 	}

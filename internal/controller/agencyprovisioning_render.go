@@ -62,12 +62,26 @@ func ScimEndpointPath(agencyID string) string {
 // PodDisruptionBudget of an AgencyProvisioning: "<name>-scim", shortened with a hash when
 // that would not be a valid DNS label.
 func ScimServerName(ap *scimv1alpha1.AgencyProvisioning) string {
-	name := ap.Name + "-scim"
+	return dnsLabelName(ap, "-scim")
+}
+
+// ReportServiceName is the name of the Service through which the operator reads the SCIM
+// server's report: "<name>-scim-report", shortened like ScimServerName.
+func ReportServiceName(ap *scimv1alpha1.AgencyProvisioning) string {
+	return dnsLabelName(ap, "-scim-report")
+}
+
+// dnsLabelName is ap's name with suffix, its name cut and followed by a hash of the whole
+// name when that would be longer than a DNS label.
+func dnsLabelName(ap *scimv1alpha1.AgencyProvisioning, suffix string) string {
+	name := ap.Name + suffix
 	if len(name) <= maxNameLength {
 		return name
 	}
 	sum := sha256.Sum256([]byte(ap.Name))
-	return strings.TrimRight(ap.Name[:maxNameLength-14], "-.") + "-" + hex.EncodeToString(sum[:])[:8] + "-scim"
+	const hashPart = 1 + 8 // "-" and 8 hex digits
+	return strings.TrimRight(ap.Name[:maxNameLength-len(suffix)-hashPart], "-.") + "-" +
+		hex.EncodeToString(sum[:])[:8] + suffix
 }
 
 // dataClaimName is the PersistentVolumeClaim of the sqlite store.
@@ -319,8 +333,8 @@ func renderVolumes(ap *scimv1alpha1.AgencyProvisioning) []corev1.Volume {
 	return vols
 }
 
-// renderService exposes the SCIM port and the metrics port (the operator reads the report
-// there) inside the cluster.
+// renderService exposes the SCIM port and the metrics port of the ready pods inside the
+// cluster.
 func renderService(ap *scimv1alpha1.AgencyProvisioning) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -331,6 +345,25 @@ func renderService(ap *scimv1alpha1.AgencyProvisioning) *corev1.Service {
 			Ports: []corev1.ServicePort{
 				{Name: scimPortName, Port: scimPort, TargetPort: intstr.FromString(scimPortName),
 					Protocol: corev1.ProtocolTCP},
+				{Name: metricsPortName, Port: metricsPort, TargetPort: intstr.FromString(metricsPortName),
+					Protocol: corev1.ProtocolTCP},
+			},
+		},
+	}
+}
+
+// renderReportService exposes only the metrics port, of every pod, ready or not: the operator
+// reads the report through it, and a pod that cannot open its store is not ready but can say
+// why. The API Service keeps routing to ready pods only.
+func renderReportService(ap *scimv1alpha1.AgencyProvisioning) *corev1.Service {
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: objectMeta(ap, ReportServiceName(ap)),
+		Spec: corev1.ServiceSpec{
+			Type:                     corev1.ServiceTypeClusterIP,
+			Selector:                 selectorLabels(ap),
+			PublishNotReadyAddresses: true,
+			Ports: []corev1.ServicePort{
 				{Name: metricsPortName, Port: metricsPort, TargetPort: intstr.FromString(metricsPortName),
 					Protocol: corev1.ProtocolTCP},
 			},

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
@@ -244,13 +245,42 @@ func TestRenderIngress_ExposesOnlyTheAgencysScimPath(t *testing.T) {
 	g.Expect(paths[0].Backend.Service.Port.Name).To(Equal(scimPortName), "never the metrics port")
 }
 
-func TestScimServerName_StaysAValidDNSLabel(t *testing.T) {
+func TestObjectNames_StayValidDNSLabels(t *testing.T) {
+	tests := []struct {
+		name   string
+		of     func(*scimv1alpha1.AgencyProvisioning) string
+		short  string
+		suffix string
+	}{
+		{name: "SCIM server", of: ScimServerName, short: "pd-scim", suffix: "-scim"},
+		{name: "report Service", of: ReportServiceName, short: "pd-scim-report", suffix: "-scim-report"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			g.Expect(tt.of(newAgency("ns", "pd"))).To(Equal(tt.short))
+			for n := 40; n <= 253; n += 17 {
+				long := tt.of(newAgency("ns", strings.Repeat("a", n)))
+				g.Expect(len(long)).To(BeNumerically("<=", 63), long)
+				g.Expect(long).To(HaveSuffix(tt.suffix))
+				g.Expect(validation.IsDNS1035Label(long)).To(BeEmpty(), long)
+				other := tt.of(newAgency("ns", strings.Repeat("a", n-1)+"b"))
+				if len(long) == 63 {
+					g.Expect(other).NotTo(Equal(long), "names that share a prefix must not collide")
+				}
+			}
+		})
+	}
+}
+
+func TestRenderReportService_ReachesUnreadyPodsOnTheMetricsPortOnly(t *testing.T) {
 	g := NewWithT(t)
-	g.Expect(ScimServerName(newAgency("ns", "pd"))).To(Equal("pd-scim"))
-	long := newAgency("ns", strings.Repeat("a", 70))
-	name := ScimServerName(long)
-	g.Expect(len(name)).To(BeNumerically("<=", 63))
-	g.Expect(name).To(HaveSuffix("-scim"))
-	other := newAgency("ns", strings.Repeat("a", 69)+"b")
-	g.Expect(ScimServerName(other)).NotTo(Equal(name), "names that share a prefix must not collide")
+	ap := newAgency("ns", "pd")
+	svc := renderReportService(ap)
+	g.Expect(svc.Name).To(Equal("pd-scim-report"))
+	g.Expect(svc.Spec.PublishNotReadyAddresses).To(BeTrue())
+	g.Expect(svc.Spec.Selector).To(Equal(renderService(ap).Spec.Selector))
+	g.Expect(svc.Spec.Ports).To(HaveLen(1))
+	g.Expect(svc.Spec.Ports[0].Port).To(BeEquivalentTo(metricsPort))
+	g.Expect(renderService(ap).Spec.PublishNotReadyAddresses).To(BeFalse(), "the API Service routes to ready pods")
 }

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
 )
 
 // readyOrder is the order in which Ready looks for a condition that is not True: the first
@@ -25,11 +26,12 @@ var readyOrder = []string{
 }
 
 // scimServerAvailableCondition says whether the SCIM server's Deployment (nil when not yet
-// seen) has its replicas available. storeProblem, when set, names what is wrong with the store;
-// podProblem, when set, why a pod is not ready (see podProblem), added to a False or Unknown
-// message.
+// seen) has its replicas available. storeProblem, when set, names what is wrong with the store's
+// configuration. While the Deployment is not available, a problem the SCIM server reported about
+// its store (reported, read from a pod's report) explains it; else podProblem, when set, says
+// why a pod is not ready (see podProblem).
 func scimServerAvailableCondition(dep *appsv1.Deployment, storeProblem, podProblem string,
-	generation int64) metav1.Condition {
+	reported *scimconfig.StoreProblem, generation int64) metav1.Condition {
 	c := metav1.Condition{Type: scimv1alpha1.ConditionScimServerAvailable, ObservedGeneration: generation}
 	switch {
 	case storeProblem != "":
@@ -39,11 +41,31 @@ func scimServerAvailableCondition(dep *appsv1.Deployment, storeProblem, podProbl
 			"The SCIM server's Deployment is being created"
 	default:
 		c.Status, c.Reason, c.Message = deploymentAvailability(dep)
-		if c.Status != metav1.ConditionTrue && podProblem != "" {
+		switch {
+		case c.Status == metav1.ConditionTrue:
+		case reported != nil:
+			deployment := c.Message
+			c.Status = metav1.ConditionFalse
+			c.Reason, c.Message = reportedStoreProblem(reported)
+			c.Message += "; " + deployment
+		case podProblem != "":
 			c.Message += "; " + podProblem
 		}
 	}
 	return c
+}
+
+// reportedStoreProblem is the reason and the start of the message of a store problem a SCIM
+// server reported, with what an admin can check.
+func reportedStoreProblem(p *scimconfig.StoreProblem) (string, string) {
+	since := p.Since.UTC().Format(time.RFC3339)
+	if p.Reason == scimconfig.MigrationFailed {
+		return scimv1alpha1.ReasonMigrationFailed, fmt.Sprintf("The SCIM server could not migrate its "+
+			"database schema (since %s): %s; the database holds tables the SCIM server did not create, or "+
+			"its user may not create them", since, p.Message)
+	}
+	return scimv1alpha1.ReasonStoreUnreachable, fmt.Sprintf("The SCIM server cannot open or reach its database "+
+		"(since %s): %s; check the database and spec.scimServer.storage", since, p.Message)
 }
 
 // notReadyGrace is how long a running SCIM server container may stay unready before the

@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
 )
 
 func deployment(
@@ -47,6 +48,7 @@ func TestScimServerAvailableCondition(t *testing.T) {
 		dep         *appsv1.Deployment
 		store       string
 		pods        string
+		reported    *scimconfig.StoreProblem
 		wantStatus  metav1.ConditionStatus
 		wantReason  string
 		wantMessage string
@@ -73,6 +75,26 @@ func TestScimServerAvailableCondition(t *testing.T) {
 			pods: "pod pd-scim-x cannot be scheduled", wantStatus: metav1.ConditionFalse,
 			wantReason:  scimv1alpha1.ReasonDeploymentProgressing,
 			wantMessage: "0 of 1 replicas available, 1 updated; pod pd-scim-x cannot be scheduled"},
+		{name: "a store the SCIM server cannot reach explains an unavailable Deployment",
+			dep: deployment(1, 0, 1, 2, availableFalse), pods: "pod pd-scim-x runs but is not ready",
+			reported: &scimconfig.StoreProblem{Reason: scimconfig.StoreUnreachable, Message: "dial tcp: refused",
+				Since: time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC)},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonStoreUnreachable,
+			wantMessage: "cannot open or reach its database (since 2026-12-04T23:00:00Z): dial tcp: refused; " +
+				"check the database and spec.scimServer.storage; Deployment pd-scim: waiting for pods"},
+		{name: "a failed migration is its own reason", dep: deployment(1, 0, 1, 2, availableFalse),
+			reported: &scimconfig.StoreProblem{Reason: scimconfig.MigrationFailed,
+				Message: "migration 0001_init.sql"},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonMigrationFailed,
+			wantMessage: "could not migrate its database schema"},
+		{name: "a reported problem does not override an available Deployment", dep: deployment(2, 2, 2, 2,
+			availableTrue), reported: &scimconfig.StoreProblem{Reason: scimconfig.StoreUnreachable},
+			wantStatus: metav1.ConditionTrue, wantReason: scimv1alpha1.ReasonDeploymentAvailable},
+		{name: "the store's configuration comes before what a pod reported", dep: deployment(1, 0, 1, 2,
+			availableFalse), store: `Secret "pg" does not exist`,
+			reported:   &scimconfig.StoreProblem{Reason: scimconfig.MigrationFailed},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonStoreUnreachable,
+			wantMessage: `Secret "pg"`},
 		{name: "a stale pod problem is not added to an available Deployment", dep: deployment(1, 1, 1, 2,
 			availableTrue), pods: "pod pd-scim-x cannot be scheduled", wantStatus: metav1.ConditionTrue,
 			wantReason: scimv1alpha1.ReasonDeploymentAvailable, wantMessage: "1 of 1 replicas available, 1 updated"},
@@ -80,7 +102,7 @@ func TestScimServerAvailableCondition(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			c := scimServerAvailableCondition(tt.dep, tt.store, tt.pods, 7)
+			c := scimServerAvailableCondition(tt.dep, tt.store, tt.pods, tt.reported, 7)
 			g.Expect(c.Type).To(Equal(scimv1alpha1.ConditionScimServerAvailable))
 			g.Expect(c.Status).To(Equal(tt.wantStatus))
 			g.Expect(c.Reason).To(Equal(tt.wantReason))

@@ -27,7 +27,7 @@ const FieldOwner = "scim-operator"
 // claim carries no owner reference: the agency's directory outlives the AgencyProvisioning.
 const AnnotationOwner = "scim.provisioning.dev/owner"
 
-// reconcileWorkload applies the SCIM server's ConfigMap, store, Deployment, Service, Ingress and
+// reconcileWorkload applies the SCIM server's ConfigMap, store, Deployment, Services, Ingress and
 // PodDisruptionBudget, removes the optional ones the spec no longer asks for, and records the
 // observed Deployment and store in the scope. It sets no condition; an error stops the reconcile.
 func (r *AgencyProvisioningReconciler) reconcileWorkload(ctx context.Context, s *apScope) error {
@@ -46,6 +46,9 @@ func (r *AgencyProvisioningReconciler) reconcileWorkload(ctx context.Context, s 
 		return err
 	}
 	if err := r.applyOwned(ctx, ap, renderService(ap)); err != nil {
+		return err
+	}
+	if err := r.applyOwned(ctx, ap, renderReportService(ap)); err != nil {
 		return err
 	}
 	if err := r.applyOrDelete(ctx, ap, optional(renderIngress(ap, r.Ingress)), &networkingv1.Ingress{}); err != nil {

@@ -158,25 +158,25 @@ func TestSetup_RunsTheWorkloadOktaAndMappingControllers(t *testing.T) {
 	}).WithTimeout(20 * time.Second).Should(Succeed())
 }
 
-func TestDefaultReportBaseURL_NamesTheWorkloadsService(t *testing.T) {
+func TestDefaultReportBaseURL_NamesTheReportService(t *testing.T) {
+	long := newAgency("ns", strings.Repeat("a", 70))
 	tests := []struct {
 		name string
 		ap   *scimv1alpha1.AgencyProvisioning
 		want string
 	}{
-		{name: "short name", ap: newAgency("ns", "pd"), want: "http://pd-scim.ns.svc:9090"},
+		{name: "short name", ap: newAgency("ns", "pd"), want: "http://pd-scim-report.ns.svc:9090"},
 		{
-			name: "name over 58 characters is shortened like the Service",
-			ap:   newAgency("ns", strings.Repeat("a", 70)),
-			want: "http://" + ScimServerName(newAgency("ns", strings.Repeat("a", 70))) + ".ns.svc:9090",
+			name: "a long name is shortened like the Service's",
+			ap:   long,
+			want: "http://" + ReportServiceName(long) + ".ns.svc:9090",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
 			g.Expect(DefaultReportBaseURL(tt.ap)).To(Equal(tt.want))
-			g.Expect(renderService(tt.ap).Name).To(Equal(ScimServerName(tt.ap)))
-			g.Expect(len(ScimServerName(tt.ap))).To(BeNumerically("<=", 63))
+			g.Expect(renderReportService(tt.ap).Name).To(Equal(ReportServiceName(tt.ap)))
 		})
 	}
 }
