@@ -80,6 +80,14 @@ func TestChart_SchemaRejectsBadValuesNamingThem(t *testing.T) {
 		{name: "extra argument without dashes", set: "extraArgs[0]=leader-elect", message: "/extraArgs/0"},
 		{name: "Okta timeout without a unit", set: "okta.callTimeout=fast", message: "/okta/callTimeout"},
 		{name: "no Okta requests at all", set: "okta.maxConcurrent=0", message: "/okta/maxConcurrent"},
+		{name: "Okta timeout of zero", set: "okta.callTimeout=0s", message: "/okta/callTimeout"},
+		{name: "name override with capitals", set: "nameOverride=Ops", message: "/nameOverride"},
+		{name: "memory limit not a quantity", set: "resources.limits.memory=lots", message: "/resources/limits/memory"},
+		{
+			name:    "pod label replacing a selector label",
+			set:     `podLabels.app\.kubernetes\.io/name=other`,
+			message: "/podLabels/app.kubernetes.io~1name",
+		},
 		{
 			name:    "both cert-manager issuers",
 			set:     "scimServer.ingress.certManager.issuer=a,scimServer.ingress.certManager.clusterIssuer=b",
