@@ -258,6 +258,12 @@ func TestServer_BadConfigStopsWithOneLineNamingTheKey(t *testing.T) {
 			key:  "syncmodes",
 		},
 		{
+			name: "a user group the directory cannot keep (U+0000)",
+			yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\n" +
+				"userGroups: [\"Patrol\\u0000A\"]\n",
+			key: "userGroups[0]",
+		},
+		{
 			name: "TLS certificate missing, before any port listens",
 			yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\n" +
 				"tls: {certFile: /no/such.pem, keyFile: /no/such.key}\n",

@@ -43,6 +43,11 @@ func loadConfig(path string) (*scimconfig.Config, error) {
 		// One line: the key and what is wrong with it.
 		return nil, errors.New(strings.ReplaceAll(err.Error(), "\n", " "))
 	}
+	// Lookup names the directory would refuse from a client stop the program here, instead
+	// of failing every attempt to open the store.
+	if err := directory.RulesFromConfig(cfg).Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
 	return cfg, nil
 }
 

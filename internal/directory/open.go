@@ -42,6 +42,9 @@ func Open(ctx context.Context, databaseURL string, rules Rules, opts ...Option) 
 	for _, fn := range opts {
 		fn(&o)
 	}
+	if err := rules.Validate(); err != nil {
+		return nil, fmt.Errorf("open directory: %w", err)
+	}
 	switch {
 	case strings.HasPrefix(databaseURL, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "//")

@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/provisioning-dev/scim-operator/internal/filter"
@@ -50,6 +52,22 @@ func RulesFromConfig(c *scimconfig.Config) Rules {
 		UserGroups:       c.UserGroups,
 		CommandHierarchy: c.CommandHierarchy,
 	}
+}
+
+// Validate reports a rule the directory cannot keep in both stores: a user group named with
+// U+0000 or longer than MaxIndexedValueBytes, which a client could not create either (and
+// which PostgreSQL would refuse at every start). The error names the configuration key.
+func (r Rules) Validate() error {
+	for i, name := range r.UserGroups {
+		if err := checkGroupValue("name", name); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return fmt.Errorf("userGroups[%d]: %s", i, e.Detail)
+			}
+			return fmt.Errorf("userGroups[%d]: %w", i, err)
+		}
+	}
+	return nil
 }
 
 // compiledRules are Rules ready for lookups.

@@ -59,3 +59,52 @@ func TestPrefixUpperBound_BoundsEveryStringWithThePrefix(t *testing.T) {
 		})
 	}
 }
+
+// TestRules_UserGroupsTheStoreCannotKeepAreRefusedAtOpen: a user group named with U+0000
+// made every PostgreSQL open fail (the server retried forever) while SQLite stored it; one
+// over the length limit was a group no client could have created.
+func TestRules_UserGroupsTheStoreCannotKeepAreRefusedAtOpen(t *testing.T) {
+	tests := []struct {
+		name   string
+		groups []string
+		want   string // "" when the rules are valid
+	}{
+		{name: "ordinary names", groups: []string{"Patrol-A", "Évidence Nord"}},
+		{name: "a name at the length limit", groups: []string{strings.Repeat("g", MaxIndexedValueBytes)}},
+		{name: "U+0000", groups: []string{"Patrol-A", "Patrol\x00B"}, want: "userGroups[1]"},
+		{name: "over the length limit", groups: []string{strings.Repeat("g", MaxIndexedValueBytes+1)},
+			want: "userGroups[0]"},
+	}
+	eachBackend(t, func(t *testing.T, open opener) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				rules := agencyRules()
+				rules.UserGroups = tc.groups
+				err := rules.Validate()
+				if tc.want == "" {
+					if err != nil {
+						t.Fatalf("Validate: %v", err)
+					}
+					st := open(t, rules)
+					page, err := st.ListGroups(t.Context(), Query{StartIndex: 1, Count: 100})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, g := range tc.groups {
+						named := func(have Group) bool { return have.DisplayName == g }
+						if !slices.ContainsFunc(page.Resources, named) {
+							t.Fatalf("user group %.20q not created", g)
+						}
+					}
+					return
+				}
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("Validate = %v, want an error naming %s", err, tc.want)
+				}
+				if _, err := Open(t.Context(), "sqlite://"+t.TempDir()+"/x.db", rules); err == nil {
+					t.Fatal("Open accepted rules that Validate refuses")
+				}
+			})
+		}
+	})
+}
