@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -350,6 +351,39 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.waitCondition("issuer", scimv1alpha1.ConditionIssuerVerified, condTrue, scimv1alpha1.ReasonSucceeded)
+	})
+
+	t.Run("an app create whose answer a gateway lost makes one app", func(t *testing.T) {
+		defer e.use(t)()
+		id, err := e.sim.InjectFault(oktasim.Fault{Kind: oktasim.FaultLostResponse, Method: http.MethodPost,
+			PathPrefix: "/api/v1/apps", Count: 1, Status: http.StatusGatewayTimeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.newAP("lostanswer", nil)
+		ap := e.waitCondition("lostanswer", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
+			scimv1alpha1.ReasonSucceeded)
+		for _, f := range e.sim.Faults() {
+			if f.ID == id {
+				t.Fatalf("the fault was not hit: %+v", f)
+			}
+		}
+		for _, label := range []string{samlLabel(ap), oidcLabel(ap)} {
+			var apps []struct {
+				ID    string `json:"id"`
+				Label string `json:"label"`
+			}
+			e.simAPI(http.MethodGet, "/api/v1/apps?q="+url.QueryEscape(label), nil, &apps)
+			n := 0
+			for _, a := range apps {
+				if a.Label == label {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d Okta apps labelled %q, want 1: %+v", n, label, apps)
+			}
+		}
 	})
 
 	t.Run("SCIM server reports its store, even while Okta refuses the credentials", func(t *testing.T) {

@@ -119,27 +119,33 @@ func TestClient_SendsSSWSTokenAndParsesIssuer(t *testing.T) {
 }
 
 func TestTransport_RetriesServerErrorsOnReadsButNotOnCreates(t *testing.T) {
-	var n atomic.Int64
-	org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 || r.Method == http.MethodPost {
-			oktaError(w, http.StatusInternalServerError, "E0000009", "Internal Server Error")
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": "default", "issuer": "i", "status": "ACTIVE"})
-	})
-	c := org.client(t, fastOptions())
-	if _, err := c.GetAuthorizationServer(t.Context(), "default"); err != nil {
-		t.Fatalf("GET after one 500: %v", err)
-	}
-	if got := org.hits.Load(); got != 2 {
-		t.Fatalf("GET hits = %d, want 2", got)
-	}
-	_, err := c.CreateSAMLApp(t.Context(), SAMLAppSpec{Label: "x"})
-	if !errors.Is(err, ErrServer) {
-		t.Fatalf("POST err = %v, want ErrServer", err)
-	}
-	if got := org.hits.Load(); got != 3 {
-		t.Fatalf("hits after POST = %d, want 3 (no retry of a create)", got)
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			var n atomic.Int64
+			org := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 || r.Method == http.MethodPost {
+					oktaError(w, status, "E0000009", http.StatusText(status))
+					return
+				}
+				writeJSON(w, http.StatusOK, map[string]any{"id": "default", "issuer": "i", "status": "ACTIVE"})
+			})
+			c := org.client(t, fastOptions())
+			if _, err := c.GetAuthorizationServer(t.Context(), "default"); err != nil {
+				t.Fatalf("GET after one %d: %v", status, err)
+			}
+			if got := org.hits.Load(); got != 2 {
+				t.Fatalf("GET hits = %d, want 2", got)
+			}
+			// A gateway's 5xx can hide a create Okta completed: a retry could make a second app.
+			_, err := c.CreateSAMLApp(t.Context(), SAMLAppSpec{Label: "x"})
+			if !errors.Is(err, ErrServer) {
+				t.Fatalf("POST err = %v, want ErrServer", err)
+			}
+			if got := org.hits.Load(); got != 3 {
+				t.Fatalf("hits after POST = %d, want 3 (no retry of a create)", got)
+			}
+		})
 	}
 }
 

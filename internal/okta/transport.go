@@ -56,6 +56,7 @@ func (g *orgGate) release() { <-g.slots }
 // transport is the http.RoundTripper under the SDK. It gives each attempt a timeout, waits out
 // 429s up to a bound (then answers *RateLimitError), retries 5xx with exponential backoff, and
 // turns network failures into *UnreachableError. The SDK's own 429 retry is switched off.
+// A POST is never retried after it reached Okta: see retriableMethod.
 type transport struct {
 	next        http.RoundTripper
 	gate        *orgGate
@@ -118,7 +119,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			drain(resp)
 			continue // waitForReset decides whether the reset is within reach
 		case resp.StatusCode >= http.StatusInternalServerError && attempt < t.maxRetries &&
-			retriableStatus(req.Method, resp.StatusCode):
+			retriableMethod(req.Method):
 			drain(resp)
 			if err := t.sleep(ctx, t.backoffFor(attempt)); err != nil {
 				return nil, err
@@ -186,20 +187,13 @@ func (t *transport) backoffFor(attempt int) time.Duration {
 	return t.backoff << attempt
 }
 
-// retriableMethod: a request that failed on the network is retried unless it may have created
-// something (POST).
+// retriableMethod: a request that failed on the network or with a 5xx is retried unless it
+// may have created something (POST): a gateway's 502 or 504, even a 503, can hide a create
+// Okta completed, and a second create would make a second object. The operator's next
+// reconcile finds what a lost answer created (apps and policies by their owner mark, rules by
+// name, push mappings by group) before creating anything.
 func retriableMethod(method string) bool {
 	return method != http.MethodPost
-}
-
-// retriableStatus: 5xx answers are retried for idempotent methods; a POST only when Okta
-// says it did not process it (503) or a proxy in front failed (502, 504).
-func retriableStatus(method string, status int) bool {
-	if method != http.MethodPost {
-		return true
-	}
-	return status == http.StatusServiceUnavailable || status == http.StatusBadGateway ||
-		status == http.StatusGatewayTimeout
 }
 
 func readBody(req *http.Request) ([]byte, error) {

@@ -44,7 +44,7 @@ func (s *Sim) withCommonHeaders(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !s.applyFaults(w, r) {
+		if !s.applyFaults(w, r, next) {
 			return
 		}
 		if !s.limits.admit(w, r, s.now()) {

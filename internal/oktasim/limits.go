@@ -93,6 +93,10 @@ const (
 	FaultServerError = "server_error"
 	// FaultLatency delays the request by Delay and then serves it.
 	FaultLatency = "latency"
+	// FaultLostResponse serves the request, so whatever it creates or changes is done, and
+	// then answers Status (502 when zero) instead, as a gateway in front of Okta that lost
+	// Okta's answer does.
+	FaultLostResponse = "lost_response"
 )
 
 // Fault is an injected failure for requests whose path starts with PathPrefix (and whose
@@ -120,15 +124,10 @@ type faultSet struct {
 
 func (f *Fault) normalise() error {
 	switch f.Kind {
-	case FaultRateLimit, FaultServerError, FaultLatency:
+	case FaultRateLimit, FaultServerError, FaultLatency, FaultLostResponse:
 	default:
-		return fmt.Errorf(
-			"unknown fault kind %q (want %s, %s or %s)",
-			f.Kind,
-			FaultRateLimit,
-			FaultServerError,
-			FaultLatency,
-		)
+		return fmt.Errorf("unknown fault kind %q (want %s, %s, %s or %s)",
+			f.Kind, FaultRateLimit, FaultServerError, FaultLatency, FaultLostResponse)
 	}
 	if f.ResetAfter == 0 && f.ResetAfterSeconds > 0 {
 		f.ResetAfter = time.Duration(f.ResetAfterSeconds) * time.Second
@@ -141,11 +140,14 @@ func (f *Fault) normalise() error {
 		f.Delay = time.Duration(f.DelayMillis) * time.Millisecond
 	}
 	f.DelayMillis = int(f.Delay / time.Millisecond)
-	if f.Kind == FaultServerError && f.Status == 0 {
+	switch {
+	case f.Kind == FaultServerError && f.Status == 0:
 		f.Status = http.StatusInternalServerError
+	case f.Kind == FaultLostResponse && f.Status == 0:
+		f.Status = http.StatusBadGateway
 	}
-	if f.Kind == FaultServerError && (f.Status < 500 || f.Status > 599) {
-		return fmt.Errorf("server_error status %d is not a 5xx", f.Status)
+	if (f.Kind == FaultServerError || f.Kind == FaultLostResponse) && (f.Status < 500 || f.Status > 599) {
+		return fmt.Errorf("%s status %d is not a 5xx", f.Kind, f.Status)
 	}
 	if f.ID == "" {
 		f.ID = "flt" + randomToken(8)
@@ -204,8 +206,8 @@ func (fs *faultSet) take(r *http.Request) *Fault {
 }
 
 // applyFaults answers the request with an injected fault; it reports whether serving
-// should continue.
-func (s *Sim) applyFaults(w http.ResponseWriter, r *http.Request) bool {
+// should continue. A lost response serves the request through next first.
+func (s *Sim) applyFaults(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
 	f := s.faults.take(r)
 	if f == nil {
 		return true
@@ -221,9 +223,20 @@ func (s *Sim) applyFaults(w http.ResponseWriter, r *http.Request) bool {
 	case FaultRateLimit:
 		setRateHeaders(w, s.limits.perWindow, 0, s.now().Add(f.ResetAfter))
 		writeError(w, errRateLimited())
+	case FaultLostResponse:
+		next.ServeHTTP(discardResponse{header: http.Header{}}, r)
+		writeError(w, newAPIError(f.Status, CodeServerError, "Bad Gateway",
+			"injected fault "+f.ID+" (the request was served)"))
 	default:
 		writeError(w, newAPIError(f.Status, CodeServerError, "Internal Server Error",
 			"injected fault "+f.ID))
 	}
 	return false
 }
+
+// discardResponse is a ResponseWriter whose answer nobody reads.
+type discardResponse struct{ header http.Header }
+
+func (d discardResponse) Header() http.Header         { return d.header }
+func (d discardResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardResponse) WriteHeader(int)             {}

@@ -187,6 +187,21 @@ func TestSDK_InjectedFaultsAreSeenByTheClient(t *testing.T) {
 		t.Fatalf("the fault was for one request only: %v", err)
 	}
 
+	// A lost response: the group is created, the client sees a 502.
+	if _, err := sim.InjectFault(oktasim.Fault{
+		Kind: oktasim.FaultLostResponse, Method: http.MethodPost, PathPrefix: "/api/v1/groups", Count: 1,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lost := okta.Group{Profile: &okta.GroupProfile{Name: "Lost-Answer"}}
+	if _, resp, err := c.Group.CreateGroup(ctx, lost); err == nil || resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("lost response fault: %v", err)
+	}
+	found, _, err := c.Group.ListGroups(ctx, &query.Params{Q: "Lost-Answer"})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("the request behind a lost response must have been served: %d groups, %v", len(found), err)
+	}
+
 	if _, err := sim.InjectFault(oktasim.Fault{
 		Kind: oktasim.FaultLatency, PathPrefix: "/api/v1/meta", Count: 1, Delay: 300 * time.Millisecond,
 	}); err != nil {
