@@ -264,6 +264,12 @@ func TestServer_BadConfigStopsWithOneLineNamingTheKey(t *testing.T) {
 			key: "userGroups[0]",
 		},
 		{
+			name: "an extension schema that is the enterprise schema",
+			yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\n" +
+				"extensionSchema: urn:ietf:params:scim:schemas:extension:enterprise:2.0:user\n",
+			key: "extensionSchema",
+		},
+		{
 			name: "TLS certificate missing, before any port listens",
 			yaml: "agencyID: a\noktaOrgURL: https://examplepd.okta.com\ndatabase: sqlite:///tmp/x.db\n" +
 				"tls: {certFile: /no/such.pem, keyFile: /no/such.key}\n",

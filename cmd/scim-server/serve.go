@@ -48,6 +48,9 @@ func loadConfig(path string) (*scimconfig.Config, error) {
 	if err := directory.RulesFromConfig(cfg).Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
+	if err := scim.CheckExtensionSchema(cfg.ExtensionSchema); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
 	return cfg, nil
 }
 

@@ -81,12 +81,27 @@ func BasePath(agencyID string) string {
 	return "/api/v2/agencies/" + agencyID + "/scim"
 }
 
+// CheckExtensionSchema refuses an agency extension URN that is one of the schemas the server
+// defines itself (core User or Group, enterprise User), compared case-insensitively as paths
+// are: the extension would shadow that schema, so badgeId could never be sent.
+func CheckExtensionSchema(urn string) error {
+	for _, own := range []string{SchemaUser, SchemaGroup, SchemaEnterprise} {
+		if strings.EqualFold(urn, own) {
+			return fmt.Errorf("extensionSchema: must differ from the server's own schema %s", own)
+		}
+	}
+	return nil
+}
+
 // New returns the SCIM server for the agency in cfg, which must be validated and defaulted.
 func New(cfg *scimconfig.Config, store directory.Store, authn Authenticator, opts ...Option) (*Server, error) {
 	if cfg == nil || store == nil || authn == nil {
 		return nil, errors.New("scim: config, store and authenticator are required")
 	}
 	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("scim: %w", err)
+	}
+	if err := CheckExtensionSchema(cfg.ExtensionSchema); err != nil {
 		return nil, fmt.Errorf("scim: %w", err)
 	}
 	extKey, err := json.Marshal(cfg.ExtensionSchema)
