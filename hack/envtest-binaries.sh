@@ -22,7 +22,19 @@ os="$(go env GOOS)"
 arch="$(go env GOARCH)"
 dest="${ENVTEST_DIR:-${root}/bin/k8s/${K8S_VERSION}-${os}-${arch}}"
 cluster=false
-[[ "${1:-}" == "--cluster" ]] && cluster=true
+for arg in "$@"; do
+  case "$arg" in
+    --cluster) cluster=true ;;
+    -h | --help)
+      echo "usage: hack/envtest-binaries.sh [--cluster]   (prints the binaries' directory last)"
+      exit 0
+      ;;
+    *)
+      echo "envtest-binaries: unknown argument '$arg'; the only one is --cluster" >&2
+      exit 2
+      ;;
+  esac
+done
 
 log() { echo "envtest-binaries: $*" >&2; }
 
