@@ -33,8 +33,9 @@ const (
 	// token from the OIDC app; False with ManualStepRequired until then.
 	ConditionProvisioningConnected = "ProvisioningConnected"
 	// ConditionScimServerAvailable is True when the SCIM server's Deployment has its desired
-	// replicas available; otherwise its message says why a pod is not ready, when its status
-	// shows it (unschedulable, image pull, crash loop, unready store).
+	// replicas available; otherwise it says why: the store problem a SCIM pod reports
+	// (StoreUnreachable, MigrationFailed), or what a pod's status shows (unschedulable, image
+	// pull, crash loop, unready).
 	ConditionScimServerAvailable = "ScimServerAvailable"
 	// ConditionScimAuthenticated is False when the SCIM server is rejecting Okta's tokens.
 	ConditionScimAuthenticated = "ScimAuthenticated"
@@ -86,7 +87,8 @@ const (
 	ReasonDeploymentProgressing = "DeploymentProgressing"
 	// ReasonDeploymentUnavailable: the rollout failed or pods stay unavailable.
 	ReasonDeploymentUnavailable = "DeploymentUnavailable"
-	// ReasonStoreUnreachable: the SCIM server cannot reach its database.
+	// ReasonStoreUnreachable: the SCIM server cannot reach its database, or the spec's store
+	// configuration is incomplete (a missing postgres Secret or key).
 	ReasonStoreUnreachable = "StoreUnreachable"
 	// ReasonMigrationFailed: the SCIM server could not migrate its database schema.
 	ReasonMigrationFailed = "MigrationFailed"
