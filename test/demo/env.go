@@ -249,20 +249,25 @@ func (e *Env) Stop() error {
 	return errors.Join(errs...)
 }
 
+// modulePath is the Go module RepoRoot looks for.
+const modulePath = "github.com/provisioning-dev/scim-operator"
+
 // RepoRoot walks up from the working directory to the scim-operator module's root.
 func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
+	wd, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find the working directory: %w", err)
 	}
+	dir := wd
 	for {
 		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(data, []byte("module github.com/provisioning-dev/scim-operator\n")) {
+		if err == nil && bytes.Contains(data, []byte("module "+modulePath+"\n")) {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("demo: not inside the scim-operator repository")
+			return "", fmt.Errorf("%s is not inside a scim-operator checkout (no go.mod of %s above it); "+
+				"run the demo from the repository, as make demo does", wd, modulePath)
 		}
 		dir = parent
 	}
