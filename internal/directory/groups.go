@@ -249,9 +249,8 @@ func (s *sqlStore) renameGroup(ctx context.Context, tx *conn, seq int64, g *Grou
 	if err := checkGroupValue("displayName", name); err != nil {
 		return 0, err
 	}
-	if s.rules.commandHierarchy[strings.ToLower(g.DisplayName)] && !strings.EqualFold(name, g.DisplayName) {
-		return 0, errorf(KindConflict, "displayName",
-			"group %q is in the agency's command hierarchy and cannot be renamed", g.DisplayName)
+	if why := s.rules.protectedGroup(g.DisplayName); why != "" && !strings.EqualFold(name, g.DisplayName) {
+		return 0, errorf(KindConflict, "displayName", "group %q %s and cannot be renamed", g.DisplayName, why)
 	}
 	n, err := s.execCount(ctx, tx, "UPDATE groups SET display_name = ?, display_name_ci = ? WHERE seq = ?",
 		name, strings.ToLower(name), seq)
@@ -376,9 +375,8 @@ func (s *sqlStore) DeleteGroup(ctx context.Context, id string, opts ...WriteOpti
 		if err := o.check("group", id, g.Meta.Version); err != nil {
 			return err
 		}
-		if s.rules.commandHierarchy[strings.ToLower(g.DisplayName)] {
-			return errorf(KindConflict, "", "group %q is in the agency's command hierarchy and cannot be deleted",
-				g.DisplayName)
+		if why := s.rules.protectedGroup(g.DisplayName); why != "" {
+			return errorf(KindConflict, "", "group %q %s and cannot be deleted", g.DisplayName, why)
 		}
 		_, err = tx.ExecContext(ctx, "DELETE FROM group_members WHERE group_seq = ? OR member_id = ?", seq, id)
 		if err != nil {

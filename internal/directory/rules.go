@@ -78,6 +78,7 @@ type compiledRules struct {
 	roles            map[string]string
 	evidenceGroups   map[string]string
 	userGroups       []string
+	userGroupSet     map[string]string // lower-cased name -> name
 	commandHierarchy map[string]bool
 }
 
@@ -89,6 +90,7 @@ func compileRules(r Rules) compiledRules {
 		roles:            lookup(r.Roles),
 		evidenceGroups:   lookup(r.EvidenceGroups),
 		userGroups:       r.UserGroups,
+		userGroupSet:     lookup(r.UserGroups),
 		commandHierarchy: make(map[string]bool, len(r.CommandHierarchy)),
 	}
 	if c.extension == "" {
@@ -101,6 +103,20 @@ func compileRules(r Rules) compiledRules {
 		c.commandHierarchy[strings.ToLower(name)] = true
 	}
 	return c
+}
+
+// protectedGroup says why a group cannot be deleted or renamed, or "" when it can: it is in
+// the command hierarchy, or it is one of the configured user groups, which users join by name
+// (userGroupName) and which the server creates at every start.
+func (c *compiledRules) protectedGroup(name string) string {
+	lower := strings.ToLower(name)
+	switch {
+	case c.commandHierarchy[lower]:
+		return "is in the agency's command hierarchy"
+	case c.userGroupSet[lower] != "":
+		return "is one of the agency's user groups (userGroups in the configuration; users join it by userGroupName)"
+	}
+	return ""
 }
 
 func lookup(names []string) map[string]string {
