@@ -149,21 +149,17 @@ func (c *compiledRules) applyUserRules(u *User, old *User) error {
 	if err := c.applyRole(u, old); err != nil {
 		return err
 	}
-	if u.Extension.RankName != "" {
-		name, ok := c.ranks[strings.ToLower(u.Extension.RankName)]
-		if !ok {
-			return errorf(KindInvalidValue, c.extField("rankName"),
-				"rank %q does not exist in the agency", u.Extension.RankName)
-		}
-		u.Extension.RankName = name
+	var oldExt Extension
+	if old != nil {
+		oldExt = old.Extension
 	}
-	if u.Extension.EvidenceGroupName != "" {
-		name, ok := c.evidenceGroups[strings.ToLower(u.Extension.EvidenceGroupName)]
-		if !ok {
-			return errorf(KindInvalidValue, c.extField("evidenceGroupName"),
-				"evidence group %q does not exist in the agency", u.Extension.EvidenceGroupName)
-		}
-		u.Extension.EvidenceGroupName = name
+	if err := c.lookUp(&u.Extension.RankName, oldExt.RankName, c.ranks, "rankName", "rank"); err != nil {
+		return err
+	}
+	err := c.lookUp(&u.Extension.EvidenceGroupName, oldExt.EvidenceGroupName, c.evidenceGroups,
+		"evidenceGroupName", "evidence group")
+	if err != nil {
+		return err
 	}
 	if u.PreferredLanguage == "" {
 		u.PreferredLanguage = u.Locale
@@ -211,6 +207,26 @@ func checkUserIndexedLengths(u *User) error {
 
 // applyRole: "Blank" is ignored (a replace keeps the stored role), no role means "User",
 // and any other role must exist in the agency.
+// lookUp gives *value the spelling the agency's list has, or refuses it when the list does
+// not have it. A value a write leaves as it was stored (compared case-insensitively) is kept
+// without a lookup: removing a rank from the configuration must not make every later write
+// of its holders fail, deactivation included.
+func (c *compiledRules) lookUp(value *string, stored string, names map[string]string, attr, what string) error {
+	if *value == "" {
+		return nil
+	}
+	if stored != "" && strings.EqualFold(*value, stored) {
+		*value = stored
+		return nil
+	}
+	name, ok := names[strings.ToLower(*value)]
+	if !ok {
+		return errorf(KindInvalidValue, c.extField(attr), "%s %q does not exist in the agency", what, *value)
+	}
+	*value = name
+	return nil
+}
+
 func (c *compiledRules) applyRole(u *User, old *User) error {
 	role := u.Extension.AxonRole
 	if strings.EqualFold(role, RoleBlank) {
@@ -219,7 +235,9 @@ func (c *compiledRules) applyRole(u *User, old *User) error {
 			role = old.Extension.AxonRole
 		}
 	}
-	if role == "" {
+	// "User" is every user's role when none is given, so it is valid whether or not the
+	// agency lists it; a PATCH starts from the stored user and sends it back.
+	if role == "" || strings.EqualFold(role, RoleDefault) {
 		if name, ok := c.roles[strings.ToLower(RoleDefault)]; ok {
 			role = name
 		} else {
@@ -228,12 +246,12 @@ func (c *compiledRules) applyRole(u *User, old *User) error {
 		u.Extension.AxonRole = role
 		return nil
 	}
-	name, ok := c.roles[strings.ToLower(role)]
-	if !ok {
-		return errorf(KindInvalidValue, c.extField("axonRole"), "role %q does not exist in the agency", role)
+	u.Extension.AxonRole = role
+	stored := ""
+	if old != nil {
+		stored = old.Extension.AxonRole
 	}
-	u.Extension.AxonRole = name
-	return nil
+	return c.lookUp(&u.Extension.AxonRole, stored, c.roles, "axonRole", "role")
 }
 
 // compactEmails drops emails without a value.

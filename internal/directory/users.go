@@ -284,9 +284,17 @@ func (s *sqlStore) updateUser(
 			return nil, err
 		}
 	}
-	groupSeq, err := s.resolveUserGroup(ctx, tx, next)
-	if err != nil {
-		return nil, err
+	// A userGroupName the write leaves as it was is not looked up again: the group may have
+	// been deleted since, and its members must stay writable (deactivation included).
+	var groupSeq int64
+	if stored := old.Extension.UserGroupName; stored != "" &&
+		strings.EqualFold(stored, next.Extension.UserGroupName) {
+		next.Extension.UserGroupName = stored
+	} else {
+		var err error
+		if groupSeq, err = s.resolveUserGroup(ctx, tx, next); err != nil {
+			return nil, err
+		}
 	}
 	doc, err := encodeUser(next)
 	if err != nil {
