@@ -27,7 +27,9 @@ const (
 	metricsPortName = "metrics"
 	metricsPort     = 9090
 	containerName   = "scim-server"
-	serverBinary    = "scim-server"
+	// serverBinary is where the image holds the SCIM server (see the Dockerfile): an absolute
+	// path, since the distroless image's PATH does not include /.
+	serverBinary = "/scim-server"
 	configMountPath = "/etc/scim"
 	dataMountPath   = "/var/lib/scim"
 	sqliteFile      = "directory.db"

@@ -3,6 +3,7 @@ package controller
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,6 +100,35 @@ func TestRenderConfigMap_ChecksumFollowsContent(t *testing.T) {
 	g.Expect(changed).NotTo(Equal(first), "a new rank must roll the pods")
 }
 
+// TestRenderDeployment_RunsTheBinaryWhereTheImageHasIt: the pod's command must be the path the
+// Dockerfile copies the SCIM server to; a bare name is looked up in the image's PATH, which in
+// the distroless image does not include /, and the container would never start (kwok, which
+// runs no container, cannot show it).
+func TestRenderDeployment_RunsTheBinaryWhereTheImageHasIt(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	command := renderDeployment(newAgency("ns", "pd"), "img:1", "abc").Spec.Template.Spec.Containers[0].Command
+	if len(command) != 1 || !filepath.IsAbs(command[0]) {
+		t.Fatalf("command %q: want one absolute path", command)
+	}
+	dir, name := filepath.Split(command[0])
+	var built, copied bool
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		built = built || slices.Contains(f, "/out/"+name)
+		if len(f) > 2 && f[0] == "COPY" && slices.Contains(f, "--from=builder") && f[len(f)-1] == dir &&
+			slices.Contains(f, "/out/"+name) {
+			copied = true
+		}
+	}
+	if !built || !copied {
+		t.Fatalf("the Dockerfile does not build /out/%s and copy it to %s (built %v, copied %v)", name, dir, built,
+			copied)
+	}
+}
+
 func TestRenderDeployment_IsHardened(t *testing.T) {
 	g := NewWithT(t)
 	dep := renderDeployment(newAgency("ns", "pd"), "img:1", "abc")
@@ -108,7 +138,7 @@ func TestRenderDeployment_IsHardened(t *testing.T) {
 	g.Expect(pod.SecurityContext.SeccompProfile.Type).To(Equal(corev1.SeccompProfileTypeRuntimeDefault))
 	g.Expect(pod.Containers).To(HaveLen(1))
 	c := pod.Containers[0]
-	g.Expect(c.Command).To(Equal([]string{"scim-server"}))
+	g.Expect(c.Command).To(Equal([]string{"/scim-server"}))
 	g.Expect(c.Args).To(Equal([]string{"--config", "/etc/scim/scim-server.yaml"}))
 	g.Expect(c.SecurityContext.ReadOnlyRootFilesystem).To(HaveValue(BeTrue()))
 	g.Expect(c.SecurityContext.AllowPrivilegeEscalation).To(HaveValue(BeFalse()))
