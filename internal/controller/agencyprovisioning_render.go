@@ -29,7 +29,7 @@ const (
 	containerName   = "scim-server"
 	// serverBinary is where the image holds the SCIM server (see the Dockerfile): an absolute
 	// path, since the distroless image's PATH does not include /.
-	serverBinary = "/scim-server"
+	serverBinary    = "/scim-server"
 	configMountPath = "/etc/scim"
 	dataMountPath   = "/var/lib/scim"
 	sqliteFile      = "directory.db"
