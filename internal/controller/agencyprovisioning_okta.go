@@ -230,23 +230,34 @@ func oktaCredentials(ctx context.Context, c client.Reader, ap *scimv1alpha1.Agen
 			fmt.Sprintf("Secret %q cannot be read: %v", ref.Name, err)
 	}
 	creds := okta.Credentials{OrgURL: ap.Spec.Okta.OrgURL}
+	// Values made with `kubectl create secret --from-file` often end in a newline, which no
+	// HTTP header may carry: surrounding whitespace is never part of a token or an id.
+	value := func(k string) string { return strings.TrimSpace(string(sec.Data[k])) }
 	need := []string{scimv1alpha1.CredentialsKeyAPIToken}
 	if ref.AuthMode == scimv1alpha1.OktaAuthModePrivateKey {
 		need = []string{scimv1alpha1.CredentialsKeyClientID, scimv1alpha1.CredentialsKeyPrivateKey}
-		creds.ClientID = string(sec.Data[scimv1alpha1.CredentialsKeyClientID])
-		creds.PrivateKey = string(sec.Data[scimv1alpha1.CredentialsKeyPrivateKey])
-		creds.KeyID = string(sec.Data[scimv1alpha1.CredentialsKeyKeyID])
+		creds.ClientID = value(scimv1alpha1.CredentialsKeyClientID)
+		creds.PrivateKey = value(scimv1alpha1.CredentialsKeyPrivateKey)
+		creds.KeyID = value(scimv1alpha1.CredentialsKeyKeyID)
 		creds.Scopes = okta.DefaultScopes
 		if scopes := strings.Fields(string(sec.Data[okta.SecretKeyScopes])); len(scopes) > 0 {
 			creds.Scopes = scopes
 		}
 	} else {
-		creds.APIToken = string(sec.Data[scimv1alpha1.CredentialsKeyAPIToken])
+		creds.APIToken = value(scimv1alpha1.CredentialsKeyAPIToken)
 	}
 	for _, k := range need {
-		if len(sec.Data[k]) == 0 {
+		if value(k) == "" {
 			return okta.Credentials{}, scimv1alpha1.ReasonCredentialsSecretMissing,
 				fmt.Sprintf("Secret %q has no key %q, needed for authMode %s", ref.Name, k, authModeOf(ref))
+		}
+	}
+	for _, k := range []string{scimv1alpha1.CredentialsKeyAPIToken, scimv1alpha1.CredentialsKeyClientID,
+		scimv1alpha1.CredentialsKeyKeyID} {
+		if i := strings.IndexFunc(value(k), func(r rune) bool { return r <= ' ' || r >= 0x7f }); i >= 0 {
+			return okta.Credentials{}, scimv1alpha1.ReasonInvalidCredentials,
+				fmt.Sprintf("Secret %q key %q holds a space, a line break or another character that is not "+
+					"printable ASCII (at byte %d); a token or id is one word: write the value again", ref.Name, k, i)
 		}
 	}
 	return creds, "", ""
