@@ -411,7 +411,8 @@ func orderBy(q Query, sc *schema, ext string) (string, error) {
 	}
 	expr := col.expr
 	if m != nil {
-		if m.sort == "" {
+		// The sort column holds the primary value, so only the attribute or its value sorts.
+		if m.sort == "" || (p.Sub != "" && !strings.EqualFold(p.Sub, m.def)) {
 			return "", errorf(KindInvalidFilter, "sortBy", "attribute %q cannot be sorted on", q.SortBy)
 		}
 		expr = m.sort
