@@ -214,7 +214,10 @@ func (r *AgencyProvisioningReconciler) recordTransitions(
 		if c.Status != metav1.ConditionTrue {
 			eventType = corev1.EventTypeWarning
 		}
-		r.event(ap, eventType, c.Reason, "%s is %s: %s", c.Type, c.Status, c.Message)
+		// The condition type is the action: the events.k8s.io recorder folds Events with the same
+		// type, reason and action into one series that shows only the first note, and Ready
+		// shares its reason with the condition it summarises.
+		r.event(ap, eventType, c.Reason, c.Type, "%s is %s: %s", c.Type, c.Status, c.Message)
 	}
 }
 
@@ -258,14 +261,16 @@ func (a *announcements) forget(key types.NamespacedName) {
 	delete(a.byAP, key)
 }
 
-// event records an Event about ap, if there is a recorder.
+// event records an Event about ap, if there is a recorder. action says what the operator was
+// doing; Events that differ only in their note should differ in action too (see
+// recordTransitions).
 func (r *AgencyProvisioningReconciler) event(
 	ap *scimv1alpha1.AgencyProvisioning,
-	eventType, reason, format string,
+	eventType, reason, action, format string,
 	args ...any,
 ) {
 	if r.Recorder != nil {
-		r.Recorder.Eventf(ap, nil, eventType, reason, "Reconcile", format, args...)
+		r.Recorder.Eventf(ap, nil, eventType, reason, action, format, args...)
 	}
 }
 

@@ -117,7 +117,7 @@ func (r *AgencyProvisioningReconciler) reconcileDataClaim(
 	err = r.Patch(ctx, grow, client.MergeFrom(&cur))
 	if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
 		// The storage class cannot expand volumes: retrying will not help, the admin must act.
-		r.event(owner, corev1.EventTypeWarning, "StoreResizeRefused",
+		r.event(owner, corev1.EventTypeWarning, "StoreResizeRefused", "ResizeStore",
 			"PersistentVolumeClaim %s cannot grow to %s: %v", want.Name, wantSize.String(), err)
 		return nil
 	}

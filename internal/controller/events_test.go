@@ -8,7 +8,10 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 )
 
 func TestBoundedNotes_KeepsNotesTheAPIServerAccepts(t *testing.T) {
@@ -61,4 +64,38 @@ func TestBoundedNotes_TheAPIServerAcceptsALongConditionMessage(t *testing.T) {
 		}
 		return ""
 	}, eventually, poll).Should(Equal(long[:maxEventNote-len("…")] + "…"))
+}
+
+// TestRecordTransitions_EachConditionKeepsItsOwnNote: Ready takes the reason of the condition
+// it summarises, so two transitions in one reconcile share type and reason. The events.k8s.io
+// recorder folds Events with the same type, reason and action into one series that shows the
+// first note only; with the condition as the action, both notes reach kubectl describe.
+func TestRecordTransitions_EachConditionKeepsItsOwnNote(t *testing.T) {
+	g := NewWithT(t)
+	ap := createAgency(t, newAgency(newNamespace(t), "two-notes"))
+	missing := scimv1alpha1.ReasonCredentialsSecretMissing
+	ap.Status.Conditions = []metav1.Condition{
+		{Type: scimv1alpha1.ConditionOktaAuthenticated, Status: metav1.ConditionFalse, Reason: missing,
+			Message: `Secret "okta" does not exist`},
+		{Type: scimv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: missing,
+			Message: `OktaAuthenticated: Secret "okta" does not exist`},
+	}
+	r := &AgencyProvisioningReconciler{Recorder: suiteRecorder}
+	r.recordTransitions(t.Context(), nil, ap)
+	g.Eventually(func() []string {
+		var list eventsv1.EventList
+		if err := k8sClient.List(t.Context(), &list, client.InNamespace(ap.Namespace)); err != nil {
+			return []string{err.Error()}
+		}
+		var notes []string
+		for _, e := range list.Items {
+			if e.Reason == missing && e.Regarding.Name == ap.Name {
+				notes = append(notes, e.Action+": "+e.Note)
+			}
+		}
+		return notes
+	}, eventually, poll).Should(ConsistOf(
+		`OktaAuthenticated: OktaAuthenticated is False: Secret "okta" does not exist`,
+		`Ready: Ready is False: OktaAuthenticated: Secret "okta" does not exist`,
+	))
 }
