@@ -119,7 +119,7 @@ var groupSchema = &schema{
 			in: "g.seq IN (SELECT gm.group_seq FROM group_members gm WHERE %s)",
 			subs: map[string]column{
 				"value": text("gm.member_id"),
-				"type":  text("gm.member_type"),
+				"type":  ci("lower(gm.member_type)"), // "User" or "Group", compared case-insensitively
 			},
 			def: "value",
 		},
@@ -131,7 +131,7 @@ var groupSchema = &schema{
 var memberSchema = &schema{
 	core: map[string]column{
 		"value": text("member_id"),
-		"type":  text("member_type"),
+		"type":  ci("lower(member_type)"),
 	},
 }
 
