@@ -218,6 +218,11 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	step := manualStep(ap)
 	ap.Status.ManualStep = step
 	msg := manualStepMessage(step)
+	if srv := ap.Spec.ScimServer; srv.Ingress == nil && srv.ExternalURL == "" {
+		msg = "First give the SCIM server an address Okta can reach: set spec.scimServer.ingress or " +
+			"spec.scimServer.externalURL; until then the connector base URL below is the in-cluster Service, " +
+			"which Okta cannot call. " + msg
+	}
 	if changed != "" {
 		msg += fmt.Sprintf(" (Changed in the spec since Okta connected: %s; change it in Okta too.)", changed)
 	}

@@ -96,6 +96,38 @@ func TestProvisioningConnected_ManualStepListsWhatTheAdminEnters(t *testing.T) {
 	}
 }
 
+func TestProvisioningConnected_SaysWhenOktaCannotReachTheEndpoint(t *testing.T) {
+	tests := []struct {
+		name     string
+		mutate   func(*scimv1alpha1.AgencyProvisioning)
+		wantNote bool
+	}{
+		{name: "external URL", mutate: func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.ScimServer.ExternalURL = "https://scim.pd.gov"
+		}},
+		{name: "ingress", mutate: func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.ScimServer.Ingress = &scimv1alpha1.IngressSpec{Host: "scim.pd.gov"}
+		}},
+		{name: "neither: the in-cluster Service", wantNote: true, mutate: func(*scimv1alpha1.AgencyProvisioning) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ap := testAP()
+			tt.mutate(ap)
+			setProvisioningConnected(ap, &scimconfig.Report{AgencyID: "examplepd"}, nil)
+			c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+			if c == nil || c.Reason != scimv1alpha1.ReasonManualStepRequired {
+				t.Fatalf("condition = %+v", c)
+			}
+			note := strings.HasPrefix(c.Message, "First give the SCIM server an address Okta can reach: "+
+				"set spec.scimServer.ingress or spec.scimServer.externalURL")
+			if note != tt.wantNote {
+				t.Errorf("message %q: starts with the address note %v, want %v", c.Message, note, tt.wantNote)
+			}
+		})
+	}
+}
+
 func TestProvisioningConnected_TrueOnlyForTheOperatorsClient(t *testing.T) {
 	tests := []struct {
 		name   string
