@@ -147,6 +147,10 @@ type OktaSpec struct {
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && (url(self).getScheme() == 'https' || (url(self).getScheme() == 'http' && url(self).getHostname() in ['127.0.0.1', 'localhost', '::1']))",message="spec.okta.orgURL must be an https URL such as https://examplepd.okta.com (http only for a loopback host)"
 	// +kubebuilder:validation:XValidation:rule="!isURL(self) || (url(self).getEscapedPath() in ['', '/'] && url(self).getQuery().size() == 0)",message="spec.okta.orgURL must have no path or query: give the org itself, such as https://examplepd.okta.com"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/?#]+://[^/?#]*@')",message="spec.okta.orgURL must not carry a user name or password: give the org itself, such as https://examplepd.okta.com"
+	// +kubebuilder:validation:XValidation:rule="self == self.lowerAscii()",message="spec.okta.orgURL must be in lowercase, such as https://examplepd.okta.com"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/?#]+:///')",message="spec.okta.orgURL must name the org's host, such as https://examplepd.okta.com"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/?#]+://[^/?#]*[.](:[0-9]*)?/?$')",message="spec.okta.orgURL must have no trailing dot after the host, such as https://examplepd.okta.com"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/?#]+://[^/?#]*-admin[.](okta|oktapreview|okta-emea|okta-gov)[.]com(:[0-9]*)?/?$')",message="spec.okta.orgURL is the Okta Admin Console's address: give the org's own, without -admin (https://examplepd.okta.com, not https://examplepd-admin.okta.com)"
 	OrgURL string `json:"orgURL"`
 
 	// credentialsSecretRef names the Secret, in this namespace, that holds the operator's
