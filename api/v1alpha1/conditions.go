@@ -21,13 +21,14 @@ package v1alpha1
 const (
 	// ConditionReady summarises the others; it is computed last.
 	ConditionReady = "Ready"
-	// ConditionOktaAuthenticated is True when the operator's Okta credentials are accepted.
+	// ConditionOktaAuthenticated is True when the operator's Okta credentials are accepted; it
+	// is also False while the org is unreachable or rate-limits the operator, at any Okta step.
 	ConditionOktaAuthenticated = "OktaAuthenticated"
 	// ConditionIssuerVerified is True when the org's authorization server is active and its
 	// issuer shares the org URL's host.
 	ConditionIssuerVerified = "IssuerVerified"
 	// ConditionOktaAppsConfigured is True when the OIDC app, its access policy and rule, the
-	// SAML app, its schema and its assignments are in the wanted state.
+	// SAML app, its group assignments and group push are in the wanted state.
 	ConditionOktaAppsConfigured = "OktaAppsConfigured"
 	// ConditionProvisioningConnected is True once Okta has reached the SCIM server with a valid
 	// token from the OIDC app; False with ManualStepRequired until then.
@@ -39,9 +40,6 @@ const (
 	ConditionScimServerAvailable = "ScimServerAvailable"
 	// ConditionScimAuthenticated is False when the SCIM server is rejecting Okta's tokens.
 	ConditionScimAuthenticated = "ScimAuthenticated"
-	// ConditionMappingSynced is True when a ScimUserMapping's attributes and mappings are in
-	// Okta as declared.
-	ConditionMappingSynced = "MappingSynced"
 )
 
 // Condition reasons. Positive reasons go with status True, the others with False or Unknown.
@@ -56,9 +54,11 @@ const (
 	// ReasonInvalidSpec: the spec cannot be acted on; the message names the field to fix.
 	ReasonInvalidSpec = "InvalidSpec"
 
-	// ReasonInvalidCredentials: Okta rejected the API token or the service app's key.
+	// ReasonInvalidCredentials: Okta rejected the API token or the service app's key, or the
+	// Secret's values cannot be used (a key that does not parse, a blank inside a token).
 	ReasonInvalidCredentials = "InvalidCredentials"
-	// ReasonCredentialsSecretMissing: the credentials Secret or one of its keys is missing.
+	// ReasonCredentialsSecretMissing: the credentials Secret cannot be read, or one of its keys
+	// is missing or blank.
 	ReasonCredentialsSecretMissing = "CredentialsSecretMissing"
 	// ReasonOrgUnreachable: the Okta org did not answer.
 	ReasonOrgUnreachable = "OrgUnreachable"
@@ -71,21 +71,21 @@ const (
 	// ReasonAuthorizationServerInactive: the authorization server exists but is inactive.
 	ReasonAuthorizationServerInactive = "AuthorizationServerInactive"
 
-	// ReasonAppsOutOfSync: an Okta app, policy, rule, schema or assignment is not in the
-	// wanted state; the message names it.
+	// ReasonAppsOutOfSync: an Okta object is in a state the operator must not repair by itself
+	// (an app someone deactivated, a label taken by another app, group push refused); the
+	// message names it and what to do. Other failures are ReconcileFailed.
 	ReasonAppsOutOfSync = "AppsOutOfSync"
 
 	// ReasonManualStepRequired: an Okta admin must switch provisioning on by hand; the
 	// message and status.manualStep give the exact values.
 	ReasonManualStepRequired = "ManualStepRequired"
-	// ReasonWaitingForFirstRequest: provisioning was switched on but Okta has not yet called.
-	ReasonWaitingForFirstRequest = "WaitingForFirstRequest"
 
 	// ReasonDeploymentAvailable: the SCIM server's pods are available (status True).
 	ReasonDeploymentAvailable = "DeploymentAvailable"
 	// ReasonDeploymentProgressing: the SCIM server's pods are starting or rolling out.
 	ReasonDeploymentProgressing = "DeploymentProgressing"
-	// ReasonDeploymentUnavailable: the rollout failed or pods stay unavailable.
+	// ReasonDeploymentUnavailable: the rollout failed (the Deployment's progress deadline
+	// passed); pods that are still starting are DeploymentProgressing.
 	ReasonDeploymentUnavailable = "DeploymentUnavailable"
 	// ReasonStoreUnreachable: the SCIM server cannot reach its database, or the spec's store
 	// configuration is incomplete (a missing postgres Secret or key).

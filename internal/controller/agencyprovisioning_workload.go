@@ -23,6 +23,11 @@ import (
 // FieldOwner is the server-side apply field manager of everything the operator renders.
 const FieldOwner = "scim-operator"
 
+// ReasonStoreResizeRefused is the reason of the Warning Event recorded when the SQLite store's
+// volume claim cannot grow to spec.scimServer.storage.sqlite.size: its storage class does not
+// allow expansion.
+const ReasonStoreResizeRefused = "StoreResizeRefused"
+
 // AnnotationOwner on the sqlite volume claim names the AgencyProvisioning it was made for. The
 // claim carries no owner reference: the agency's directory outlives the AgencyProvisioning.
 const AnnotationOwner = "scim.provisioning.dev/owner"
@@ -117,7 +122,7 @@ func (r *AgencyProvisioningReconciler) reconcileDataClaim(
 	err = r.Patch(ctx, grow, client.MergeFrom(&cur))
 	if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
 		// The storage class cannot expand volumes: retrying will not help, the admin must act.
-		r.event(owner, corev1.EventTypeWarning, "StoreResizeRefused", "ResizeStore",
+		r.event(owner, corev1.EventTypeWarning, ReasonStoreResizeRefused, "ResizeStore",
 			"PersistentVolumeClaim %s cannot grow to %s: %v", want.Name, wantSize.String(), err)
 		return nil
 	}

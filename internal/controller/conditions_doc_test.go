@@ -83,15 +83,7 @@ var mappingReasons = []string{
 // documentedEvents are the reasons of the Events recorded besides condition changes.
 var documentedEvents = []string{
 	ReasonProvisioningRefused,
-	"StoreResizeRefused", // a literal in reconcileDataClaim: there is no constant for it
-}
-
-// declaredButNotSet are condition and reason constants that no code path sets. The doc must
-// not present them as something an admin can see; once code sets one, move it to the lists
-// above and document it.
-var declaredButNotSet = []string{
-	scimv1alpha1.ConditionMappingSynced,
-	scimv1alpha1.ReasonWaitingForFirstRequest,
+	ReasonStoreResizeRefused,
 }
 
 func TestConditionsDoc_DocumentsEveryReasonUnderItsCondition(t *testing.T) {
@@ -156,15 +148,6 @@ func TestConditionsDoc_GivesReadyOrderAsTheCodeUsesIt(t *testing.T) {
 	}
 }
 
-func TestConditionsDoc_LeavesOutWhatNoCodeSets(t *testing.T) {
-	doc := readDoc(t)
-	for _, name := range declaredButNotSet {
-		if strings.Contains(doc, "`"+name+"`") {
-			t.Errorf("%s names `%s`, which no code path sets", conditionsDocPath, name)
-		}
-	}
-}
-
 // TestConditionsDoc_EveryDeclaredConstantIsListed reads the condition and reason constants
 // declared in the API, the SCIM server's report and this package, so that a new one fails here
 // until it is put in one of the lists above (and so in the doc).
@@ -181,12 +164,6 @@ func TestConditionsDoc_EveryDeclaredConstantIsListed(t *testing.T) {
 	}
 	for r := range ignoredRejections {
 		listed[r] = true
-	}
-	for _, v := range declaredButNotSet {
-		if listed[v] {
-			t.Errorf("%q is both set and listed as never set", v)
-		}
-		listed[v] = true
 	}
 	// Each of these files declares some; this package's own files may.
 	files := map[string]bool{
@@ -211,7 +188,7 @@ func TestConditionsDoc_EveryDeclaredConstantIsListed(t *testing.T) {
 		for name, value := range consts {
 			if !listed[value] {
 				t.Errorf("%s declares %s = %q, which the lists in conditions_doc_test.go do not name: "+
-					"document it in %s and list it, or list it in declaredButNotSet", f, name, value, conditionsDocPath)
+					"document it in %s and list it, or delete it if no code sets it", f, name, value, conditionsDocPath)
 			}
 		}
 	}
