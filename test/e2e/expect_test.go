@@ -84,7 +84,8 @@ func ruleBroken(p roster.Person, dir scimv1alpha1.DirectorySpec) string {
 		return "badgeId is required"
 	case p.Title != "" && !slices.Contains(dir.Ranks, p.Title):
 		return fmt.Sprintf("rank %q does not exist", p.Title)
-	case p.Role != "" && p.Role != "Blank" && !slices.Contains(dir.Roles, p.Role):
+	case p.Role != "" && p.Role != "Blank" && p.Role != "User" && !slices.Contains(dir.Roles, p.Role):
+		// User is the default role, valid whatever spec.directory.roles lists.
 		return fmt.Sprintf("role %q does not exist", p.Role)
 	case p.Division != "" && !slices.Contains(dir.UserGroups, p.Division):
 		return fmt.Sprintf("%q does not exist", p.Division)
