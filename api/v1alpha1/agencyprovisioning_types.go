@@ -286,6 +286,7 @@ type ScimServerSpec struct {
 	// +kubebuilder:default="urn:ietf:params:scim:schemas:extension:2.0:axon"
 	// +kubebuilder:validation:MaxLength=255
 	// +kubebuilder:validation:Pattern=`^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[A-Za-z0-9()+,\-.:=@;$_!*'%/?#]+$`
+	// +kubebuilder:validation:XValidation:rule="!(self.lowerAscii() in ['urn:ietf:params:scim:schemas:core:2.0:user', 'urn:ietf:params:scim:schemas:core:2.0:group', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:user'])",message="spec.scimServer.extensionSchema must be the agency's own URN, not the core User or Group or the enterprise User schema (the SCIM server defines those itself)"
 	ExtensionSchema string `json:"extensionSchema,omitempty"`
 }
 
