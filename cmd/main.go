@@ -21,6 +21,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
@@ -108,6 +109,10 @@ func main() {
 		"Comma-separated namespaces the manager watches and manages; empty watches every namespace.")
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if err := oktaOpts.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -34,6 +35,28 @@ func bindOktaFlags(fs *flag.FlagSet) *oktaFlags {
 		"Read a SCIM server's report from the URL in the scim.provisioning.dev/report-url annotation, for SCIM "+
 			"servers running outside the cluster (tests, the demo). Off in clusters.")
 	return f
+}
+
+// validate refuses values the flags would otherwise replace by their defaults without a word.
+func (f *oktaFlags) validate() error {
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"okta-call-timeout", f.callTimeout}, {"okta-max-rate-limit-wait", f.maxRateLimitWait},
+		{"scim-report-poll-interval", f.reportPoll},
+	} {
+		if d.value <= 0 {
+			return fmt.Errorf("--%s must be more than 0 (got %s)", d.name, d.value)
+		}
+	}
+	if f.maxConcurrent < 1 {
+		return fmt.Errorf("--okta-max-concurrent must be at least 1 (got %d)", f.maxConcurrent)
+	}
+	if f.resyncPeriod < 0 {
+		return fmt.Errorf("--okta-resync-period must not be negative (got %s); 0 keeps each spec's", f.resyncPeriod)
+	}
+	return nil
 }
 
 // factory builds the Okta client factory that all controllers share, so that one org's rate
