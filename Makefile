@@ -100,7 +100,7 @@ build: ## Build bin/manager and one binary per cmd/* directory (bin/scim-server,
 	@for c in $(COMMANDS); do echo "go build -o bin/$$c ./cmd/$$c"; go build -o "bin/$$c" "./cmd/$$c"; done
 
 .PHONY: run
-run: manifests generate ## Run the manager against the cluster in ~/.kube/config.
+run: manifests generate ## Run the manager against the current kubeconfig context ($KUBECONFIG, else ~/.kube/config).
 	go run ./cmd
 
 .PHONY: docker-build
@@ -124,7 +124,7 @@ ifndef ignore-not-found
 endif
 
 .PHONY: install
-install: manifests kustomize ## Install the CRDs into the cluster in ~/.kube/config.
+install: manifests kustomize ## Install the CRDs into the current kubeconfig context ($KUBECONFIG, else ~/.kube/config).
 	"$(KUSTOMIZE)" build config/crd | "$(KUBECTL)" apply -f -
 
 .PHONY: uninstall
@@ -132,7 +132,7 @@ uninstall: manifests kustomize ## Remove the CRDs from the cluster (ignore-not-f
 	"$(KUSTOMIZE)" build config/crd | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy the operator to the cluster in ~/.kube/config.
+deploy: manifests kustomize ## Deploy the operator to the current kubeconfig context ($KUBECONFIG, else ~/.kube/config).
 	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
 	"$(KUSTOMIZE)" build config/default | "$(KUBECTL)" apply -f -
 
