@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -32,7 +31,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -79,7 +77,7 @@ type AgencyProvisioningReconciler struct {
 	Okta OktaStep
 
 	// announced is what the Events last said about each condition.
-	announced announcements
+	announced conditionEvents
 }
 
 // apScope carries one reconcile's state through the steps.
@@ -197,68 +195,14 @@ func (r *AgencyProvisioningReconciler) finishStatus(
 	return reconcileErr
 }
 
-// recordTransitions emits one Event per condition whose status or reason changed, unless the
-// last Event about it already said so: a reconcile that read a copy from before the last
-// status patch (the cache lags) computes the same transitions again.
+// recordTransitions emits one Event per condition whose status or reason changed since before
+// (see conditionEvents).
 func (r *AgencyProvisioningReconciler) recordTransitions(
 	ctx context.Context,
 	before []metav1.Condition,
 	ap *scimv1alpha1.AgencyProvisioning,
 ) {
-	for _, c := range conditionTransitions(before, ap.Status.Conditions) {
-		if !r.announced.change(ap, c) {
-			continue
-		}
-		logf.FromContext(ctx).Info("Condition changed", "type", c.Type, "status", c.Status, "reason", c.Reason)
-		eventType := corev1.EventTypeNormal
-		if c.Status != metav1.ConditionTrue {
-			eventType = corev1.EventTypeWarning
-		}
-		// The condition type is the action: the events.k8s.io recorder folds Events with the same
-		// type, reason and action into one series that shows only the first note, and Ready
-		// shares its reason with the condition it summarises.
-		r.event(ap, eventType, c.Reason, c.Type, "%s is %s: %s", c.Type, c.Status, c.Message)
-	}
-}
-
-// announcements remembers, per AgencyProvisioning, the status and reason the last Event gave
-// for each condition. After an operator restart each condition is announced once more.
-type announcements struct {
-	mu   sync.Mutex
-	byAP map[types.NamespacedName]announced
-}
-
-type announced struct {
-	uid   types.UID
-	state map[string]string // condition type -> status/reason
-}
-
-// change records c and says whether it differs from what was last announced about ap.
-func (a *announcements) change(ap *scimv1alpha1.AgencyProvisioning, c metav1.Condition) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	key := client.ObjectKeyFromObject(ap)
-	cur, ok := a.byAP[key]
-	if !ok || cur.uid != ap.UID {
-		cur = announced{uid: ap.UID, state: map[string]string{}}
-		if a.byAP == nil {
-			a.byAP = map[types.NamespacedName]announced{}
-		}
-		a.byAP[key] = cur
-	}
-	state := string(c.Status) + "/" + c.Reason
-	if cur.state[c.Type] == state {
-		return false
-	}
-	cur.state[c.Type] = state
-	return true
-}
-
-// forget drops what was announced about an AgencyProvisioning that is gone.
-func (a *announcements) forget(key types.NamespacedName) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.byAP, key)
+	r.announced.record(ctx, r.Recorder, ap, before, ap.Status.Conditions)
 }
 
 // event records an Event about ap, if there is a recorder. action says what the operator was

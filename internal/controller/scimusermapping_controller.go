@@ -41,8 +41,12 @@ type ScimUserMappingReconciler struct {
 	RetryInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Recorder records Events on condition transitions; nil records none.
+	Recorder EventRecorder
 
 	schemaLocks sync.Map // SAML app id -> *sync.Mutex
+	// announced is what the Events last said about each condition.
+	announced conditionEvents
 }
 
 // +kubebuilder:rbac:groups=scim.provisioning.dev,resources=scimusermappings,verbs=get;list;watch;create;update;patch;delete
@@ -65,6 +69,9 @@ type mappingScope struct {
 func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, retErr error) {
 	var sum scimv1alpha1.ScimUserMapping
 	if err := r.Get(ctx, req.NamespacedName, &sum); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.announced.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !sum.DeletionTimestamp.IsZero() {
@@ -76,6 +83,7 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if retErr == nil {
 			sum.Status.ObservedGeneration = sum.Generation
 		}
+		r.announced.record(ctx, r.Recorder, &sum, orig.Status.Conditions, sum.Status.Conditions)
 		if err := r.Status().Patch(ctx, &sum, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
 			retErr = errors.Join(retErr, fmt.Errorf("patch ScimUserMapping status: %w", err))
 		}
@@ -454,20 +462,23 @@ func (r *ScimUserMappingReconciler) setBoth(sum *scimv1alpha1.ScimUserMapping, s
 	setMappingCondition(sum, scimv1alpha1.ConditionMappingsSynced, status, reason, msg)
 }
 
-// setMappingReady: Ready is True when SchemaSynced and MappingsSynced are; otherwise it
-// carries the first non-True condition's reason and message.
+// setMappingReady: Ready is True when SchemaSynced and MappingsSynced are; otherwise it carries
+// the reason and message of the first that is False, else of the first that is Unknown or not
+// set yet, as an AgencyProvisioning's Ready does.
 func setMappingReady(sum *scimv1alpha1.ScimUserMapping) {
-	for _, t := range []string{scimv1alpha1.ConditionSchemaSynced, scimv1alpha1.ConditionMappingsSynced} {
-		c := meta.FindStatusCondition(sum.Status.Conditions, t)
-		if c == nil {
-			setMappingCondition(sum, scimv1alpha1.ConditionReady, metav1.ConditionUnknown,
-				scimv1alpha1.ReasonReconciling,
-				t+" not observed yet")
-			return
-		}
-		if c.Status != metav1.ConditionTrue {
-			setMappingCondition(sum, scimv1alpha1.ConditionReady, c.Status, c.Reason, t+": "+c.Message)
-			return
+	order := []string{scimv1alpha1.ConditionSchemaSynced, scimv1alpha1.ConditionMappingsSynced}
+	for _, want := range []metav1.ConditionStatus{metav1.ConditionFalse, metav1.ConditionUnknown} {
+		for _, t := range order {
+			c := meta.FindStatusCondition(sum.Status.Conditions, t)
+			switch {
+			case c == nil && want == metav1.ConditionUnknown:
+				setMappingCondition(sum, scimv1alpha1.ConditionReady, metav1.ConditionUnknown,
+					scimv1alpha1.ReasonReconciling, t+" not observed yet")
+				return
+			case c != nil && c.Status == want:
+				setMappingCondition(sum, scimv1alpha1.ConditionReady, c.Status, c.Reason, t+": "+c.Message)
+				return
+			}
 		}
 	}
 	setMappingCondition(sum, scimv1alpha1.ConditionReady, metav1.ConditionTrue, scimv1alpha1.ReasonSucceeded,

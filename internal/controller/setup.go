@@ -101,6 +101,7 @@ func newReconcilers(
 		NewOrg:        o.NewOrg,
 		ResyncPeriod:  o.ResyncPeriod,
 		RetryInterval: o.RetryInterval,
+		Recorder:      recorder,
 	}
 	return ap, sum, nil
 }
