@@ -71,7 +71,8 @@ type Rejection struct {
 	Time  time.Time `json:"time"`
 }
 
-// Reasons a token is rejected. They double as condition reasons on the operator's side.
+// Reasons a token is rejected. Except MissingToken and MalformedToken, which anyone can cause,
+// they double as ScimAuthenticated reasons on the operator's side.
 const (
 	ReasonMissingToken     = "MissingToken"
 	ReasonMalformedToken   = "MalformedToken"
