@@ -63,7 +63,7 @@ type ScimUserMappingSpec struct {
 	// agencyProvisioningRef names the AgencyProvisioning, in this namespace, whose SAML app
 	// gets these attributes and mappings. It cannot be changed after creation.
 	// +required
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.agencyProvisioningRef is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.agencyProvisioningRef is immutable: delete this ScimUserMapping and create one for the other AgencyProvisioning"
 	AgencyProvisioningRef LocalObjectRef `json:"agencyProvisioningRef"`
 
 	// attributes are the custom attributes added to the SAML app's user profile. badgeId is
