@@ -338,37 +338,34 @@ func renderVolumes(ap *scimv1alpha1.AgencyProvisioning) []corev1.Volume {
 // renderService exposes the SCIM port and the metrics port of the ready pods inside the
 // cluster.
 func renderService(ap *scimv1alpha1.AgencyProvisioning) *corev1.Service {
-	return &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: objectMeta(ap, ScimServerName(ap)),
-		Spec: corev1.ServiceSpec{
-			Type:     corev1.ServiceTypeClusterIP,
-			Selector: selectorLabels(ap),
-			Ports: []corev1.ServicePort{
-				{Name: scimPortName, Port: scimPort, TargetPort: intstr.FromString(scimPortName),
-					Protocol: corev1.ProtocolTCP},
-				{Name: metricsPortName, Port: metricsPort, TargetPort: intstr.FromString(metricsPortName),
-					Protocol: corev1.ProtocolTCP},
-			},
-		},
-	}
+	return podService(ap, ScimServerName(ap), false, scimPortName, metricsPortName)
 }
 
 // renderReportService exposes only the metrics port, of every pod, ready or not: the operator
 // reads the report through it, and a pod that cannot open its store is not ready but can say
 // why. The API Service keeps routing to ready pods only.
 func renderReportService(ap *scimv1alpha1.AgencyProvisioning) *corev1.Service {
+	return podService(ap, ReportServiceName(ap), true, metricsPortName)
+}
+
+// podService is a ClusterIP Service named name for the SCIM server's pods and the named ports
+// of their container, each under the same number (scimPort, metricsPort).
+func podService(ap *scimv1alpha1.AgencyProvisioning, name string, notReadyToo bool,
+	portNames ...string) *corev1.Service {
+	numbers := map[string]int32{scimPortName: scimPort, metricsPortName: metricsPort}
+	ports := make([]corev1.ServicePort, 0, len(portNames))
+	for _, p := range portNames {
+		ports = append(ports, corev1.ServicePort{Name: p, Port: numbers[p], TargetPort: intstr.FromString(p),
+			Protocol: corev1.ProtocolTCP})
+	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: objectMeta(ap, ReportServiceName(ap)),
+		ObjectMeta: objectMeta(ap, name),
 		Spec: corev1.ServiceSpec{
 			Type:                     corev1.ServiceTypeClusterIP,
 			Selector:                 selectorLabels(ap),
-			PublishNotReadyAddresses: true,
-			Ports: []corev1.ServicePort{
-				{Name: metricsPortName, Port: metricsPort, TargetPort: intstr.FromString(metricsPortName),
-					Protocol: corev1.ProtocolTCP},
-			},
+			PublishNotReadyAddresses: notReadyToo,
+			Ports:                    ports,
 		},
 	}
 }
