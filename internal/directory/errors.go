@@ -87,6 +87,11 @@ var (
 	ErrInvalidFilter      error = &Error{Kind: KindInvalidFilter}
 )
 
+// ErrConcurrentWrite marks a write the database rolled back to resolve a conflict with a
+// concurrent transaction (a deadlock, a serialization failure): nothing of it was written, and
+// the same request can succeed when it is sent again.
+var ErrConcurrentWrite = errors.New("the database rolled this write back to resolve a conflict with a concurrent one")
+
 // KindOf returns the kind of a directory error in err's chain, or 0 when there is none.
 func KindOf(err error) ErrorKind {
 	var e *Error

@@ -269,3 +269,51 @@ func TestOpen_AFailedMigrationIsAMigrationError(t *testing.T) {
 		})
 	}
 }
+
+// TestWrites_ADeadlockIsAConcurrentWrite: two transactions that lock the same rows in opposite
+// orders deadlock, and PostgreSQL rolls one back. That write is ErrConcurrentWrite (the SCIM
+// server answers 503 and the client sends it again), not a store failure.
+func TestWrites_ADeadlockIsAConcurrentWrite(t *testing.T) {
+	if os.Getenv(PostgresURLEnv) == "" {
+		t.Skipf("%s is not set", PostgresURLEnv)
+	}
+	dbURL, drop, err := createPostgresDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	st, err := Open(t.Context(), dbURL, agencyRules(), quiet(nil)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	s := st.(*sqlStore)
+
+	var held sync.WaitGroup
+	held.Add(2)
+	lockBoth := func(first, second string) error {
+		return s.inTx(t.Context(), func(tx *conn) error {
+			lock := s.q("UPDATE counters SET value = value WHERE name = ?")
+			if _, err := tx.ExecContext(t.Context(), lock, first); err != nil {
+				held.Done()
+				return err
+			}
+			held.Done()
+			held.Wait() // both hold their first row: each now waits for the other's
+			_, err := tx.ExecContext(t.Context(), lock, second)
+			return err
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- lockBoth("users", "groups") }()
+	go func() { errs <- lockBoth("groups", "users") }()
+	var failed []error
+	for range 2 {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) != 1 || !errors.Is(failed[0], ErrConcurrentWrite) {
+		t.Fatalf("errors %v: want one ErrConcurrentWrite", failed)
+	}
+}

@@ -80,5 +80,10 @@ func postgresDialect() dialect {
 			}
 			return "", false
 		},
+		rolledBack: func(err error) bool {
+			var e *pgconn.PgError
+			// deadlock_detected, serialization_failure
+			return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
+		},
 	}
 }

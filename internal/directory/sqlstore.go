@@ -35,6 +35,9 @@ type dialect struct {
 	listArg func(ids []string) any
 	// uniqueIndex returns the name of the unique index or column an error violated.
 	uniqueIndex func(err error) (string, bool)
+	// rolledBack says whether the database ended a transaction because of a concurrent one
+	// (see ErrConcurrentWrite); nil when it never does (SQLite runs one writer).
+	rolledBack func(err error) bool
 	// oneWriter runs one write transaction at a time (SQLite).
 	oneWriter bool
 	// cacheStatements keeps prepared statements in a stmtCache (SQLite).
@@ -132,14 +135,23 @@ func (s *sqlStore) runTx(ctx context.Context, fn func(tx *conn) error) error {
 	}
 	if err := fn(&conn{s: s, db: s.writer, tx: tx, stmts: &s.writerStmts}); err != nil {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, fmt.Errorf("roll back: %w", rbErr))
+			return errors.Join(s.concurrentWrite(err), fmt.Errorf("roll back: %w", rbErr))
 		}
-		return err
+		return s.concurrentWrite(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return s.mapWriteError(fmt.Errorf("commit: %w", err))
+		return s.concurrentWrite(s.mapWriteError(fmt.Errorf("commit: %w", err)))
 	}
 	return nil
+}
+
+// concurrentWrite marks err with ErrConcurrentWrite when the database ended the transaction
+// because of a concurrent one.
+func (s *sqlStore) concurrentWrite(err error) error {
+	if s.d.rolledBack != nil && s.d.rolledBack(err) {
+		return fmt.Errorf("%w: %w", ErrConcurrentWrite, err)
+	}
+	return err
 }
 
 // mapWriteError turns a unique-index violation into a KindUniqueness error naming the field.

@@ -80,13 +80,14 @@ func notFound(resource, id string) *Error {
 }
 
 // retryAfterSeconds is the Retry-After of a 503: the store was too slow for the request's
-// deadline, and a client that comes back at once would only add to its load.
-const retryAfterSeconds = "30"
+// deadline, or a concurrent write conflicted; a client that comes back at once would only add
+// to the load.
+const retryAfterSeconds = "10"
 
 // asError is the one function that turns any error into the Error the client sees. Errors it
 // does not know become 500 with a detail that reveals nothing; only store failures reach it.
-// A store that did not answer before the request's deadline is 503: the request may succeed
-// when retried.
+// A store that did not answer before the request's deadline, or that rolled the write back
+// for a concurrent one, is 503: the request may succeed when retried.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -95,6 +96,10 @@ func asError(err error) *Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Status: http.StatusServiceUnavailable, Err: err,
 			Detail: "the directory did not answer in time; retry later"}
+	}
+	if errors.Is(err, directory.ErrConcurrentWrite) {
+		return &Error{Status: http.StatusServiceUnavailable, Err: err,
+			Detail: "a concurrent write conflicted with this one and nothing was written; send it again"}
 	}
 	var de *directory.Error
 	if !errors.As(err, &de) {

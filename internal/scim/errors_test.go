@@ -29,6 +29,13 @@ func TestWriteError_MapsCausesToStatusAndHeaders(t *testing.T) {
 			retryAfter: retryAfterSeconds,
 		},
 		{
+			name:       "a write the database rolled back for a concurrent one is 503 with Retry-After",
+			err:        fmt.Errorf("patch group: %w: deadlock detected", directory.ErrConcurrentWrite),
+			status:     http.StatusServiceUnavailable,
+			detail:     "a concurrent write conflicted with this one and nothing was written; send it again",
+			retryAfter: retryAfterSeconds,
+		},
+		{
 			name:   "a store failure is 500 and reveals nothing",
 			err:    errors.New("disk I/O error at /var/lib/scim/scim.db"),
 			status: http.StatusInternalServerError,
