@@ -127,6 +127,15 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 
 	// Step 1: OktaAuthenticated.
 	if err := sc.org.CheckCredentials(ctx); err != nil {
+		if errors.Is(err, okta.ErrForbidden) {
+			// Accepted, but not allowed the first read: still a credentials problem.
+			setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
+				scimv1alpha1.ReasonInvalidCredentials, fmt.Sprintf("Okta org %s accepted the %s from Secret %q but "+
+					"denied listing apps (%v): the API token's admin role or the service app's granted scopes lack "+
+					"okta.apps.read (see docs/okta.md for every scope the operator needs)", sc.orgURL.Host,
+					sc.mode(ap), ap.Spec.Okta.CredentialsSecretRef.Name, err))
+			return ctrl.Result{RequeueAfter: s.retry()}, nil
+		}
 		return s.oktaFailure(ap, err)
 	}
 	setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionTrue,

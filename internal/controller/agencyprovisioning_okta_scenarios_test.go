@@ -205,6 +205,13 @@ func closedPort(t *testing.T) string {
 // its client id and private key in a Secret.
 func (e *oktaEnv) serviceAppSecret(name string) oktasim.ServiceApp {
 	e.t.Helper()
+	return e.serviceAppSecretWithScopes(name, okta.DefaultScopes)
+}
+
+// serviceAppSecretWithScopes creates a service app granted scopes and a PrivateKey Secret for
+// it that asks for those scopes.
+func (e *oktaEnv) serviceAppSecretWithScopes(name string, scopes []string) oktasim.ServiceApp {
+	e.t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		e.t.Fatal(err)
@@ -213,7 +220,7 @@ func (e *oktaEnv) serviceAppSecret(name string) oktasim.ServiceApp {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	svc, err := e.sim.CreateServiceApp("scim-operator", &key.PublicKey, "kid-1", okta.DefaultScopes)
+	svc, err := e.sim.CreateServiceApp("scim-operator", &key.PublicKey, "kid-1", scopes)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -223,6 +230,7 @@ func (e *oktaEnv) serviceAppSecret(name string) oktasim.ServiceApp {
 			scimv1alpha1.CredentialsKeyClientID:   []byte(svc.ClientID),
 			scimv1alpha1.CredentialsKeyPrivateKey: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
 			scimv1alpha1.CredentialsKeyKeyID:      []byte("kid-1"),
+			okta.SecretKeyScopes:                  []byte(strings.Join(scopes, " ")),
 		},
 	}
 	if err := k8sClient.Create(e.t.Context(), s); err != nil {
@@ -351,6 +359,17 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.waitCondition("issuer", scimv1alpha1.ConditionIssuerVerified, condTrue, scimv1alpha1.ReasonSucceeded)
+	})
+
+	t.Run("a service app without the apps scope is a credentials problem", func(t *testing.T) {
+		defer e.use(t)()
+		e.serviceAppSecretWithScopes("narrow-creds", []string{"okta.schemas.manage"})
+		e.newAP("narrowscopes", func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.Okta.CredentialsSecretRef = scimv1alpha1.OktaCredentialsRef{Name: "narrow-creds",
+				AuthMode: scimv1alpha1.OktaAuthModePrivateKey}
+		})
+		e.waitCondition("narrowscopes", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+			scimv1alpha1.ReasonInvalidCredentials, "denied listing apps", "okta.apps.read")
 	})
 
 	t.Run("an app create whose answer a gateway lost makes one app", func(t *testing.T) {
