@@ -119,6 +119,13 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 	if !s.fullSyncDue(ap) {
 		return s.reconcileReport(ap, report), nil
 	}
+	// When an Okta step fails, what the report says still counts (step 7 is not reached).
+	synced := false
+	defer func() {
+		if !synced {
+			reportDespiteOkta(ap, report)
+		}
+	}()
 
 	sc, res := s.newScope(ctx, ap)
 	if sc == nil {
@@ -156,6 +163,7 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 	ap.Status.Okta.SyncRequest = ap.Annotations[AnnotationSyncRequest]
 
 	// Step 7: ProvisioningConnected and ScimAuthenticated from the SCIM server's report.
+	synced = true
 	return s.reconcileReport(ap, report), nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -172,6 +173,25 @@ func TestScimUserMapping_SyncsSchemaAndMappingAndRefusesDroppingBadgeID(t *testi
 	if err != nil || !attrs["badgeId"].Required {
 		t.Fatalf("badgeId in Okta after the refused spec = %+v, %v", attrs["badgeId"], err)
 	}
+
+	// Fixed spec, but Okta's schema API fails: MappingsSynced does not keep the badgeId message,
+	// whose cause is gone; it waits for the schema.
+	if _, err := e.sim.InjectFault(oktasim.Fault{Kind: oktasim.FaultServerError, Method: http.MethodGet,
+		PathPrefix: "/api/v1/meta/schemas/apps/"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(sum), sum); err != nil {
+		t.Fatal(err)
+	}
+	sum.Spec.Attributes[0].Required = true
+	if err := k8sClient.Update(ctx, sum); err != nil {
+		t.Fatal(err)
+	}
+	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionSchemaSynced, condFalse, scimv1alpha1.ReasonOktaError)
+	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionMappingsSynced, metav1.ConditionUnknown,
+		scimv1alpha1.ReasonReconciling)
+	e.sim.ClearFaults()
+	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionMappingsSynced, condTrue, scimv1alpha1.ReasonSucceeded)
 }
 
 func waitSUM(t *testing.T, e *oktaEnv, name, condType string, status metav1.ConditionStatus, reason string) {
@@ -359,6 +379,28 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.waitCondition("issuer", scimv1alpha1.ConditionIssuerVerified, condTrue, scimv1alpha1.ReasonSucceeded)
+	})
+
+	t.Run("the SCIM server's report still counts while Okta refuses the credentials", func(t *testing.T) {
+		defer e.use(t)()
+		e.createSecret("report-creds", "not-a-token")
+		e.newAP("reportwhilebroken", func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.Okta.CredentialsSecretRef.Name = "report-creds"
+		})
+		e.waitCondition("reportwhilebroken", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+			scimv1alpha1.ReasonInvalidCredentials)
+		e.reports.set("reportwhilebroken", scimconfig.Report{AgencyID: "reportwhilebroken", Users: 7,
+			Rejections: map[string]scimconfig.Rejection{scimconfig.ReasonWrongAudience: {
+				Reason: scimconfig.ReasonWrongAudience, Message: "token audience not accepted",
+				Expected: "api://default", Seen: "api://other", Count: 2, Time: time.Now()}}})
+		ap := e.waitCondition("reportwhilebroken", scimv1alpha1.ConditionScimAuthenticated, condFalse,
+			scimv1alpha1.ReasonWrongAudience, "api://other")
+		if ap.Status.Users == nil || *ap.Status.Users != 7 {
+			t.Errorf("status.users = %v, want the report's 7", ap.Status.Users)
+		}
+		if c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected); c != nil {
+			t.Errorf("ProvisioningConnected = %+v before any Okta sync: its values are not known yet", c)
+		}
 	})
 
 	t.Run("a service app without the apps scope is a credentials problem", func(t *testing.T) {

@@ -143,6 +143,19 @@ func (s *OktaSync) ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvis
 	return ReportRead{Report: rep}
 }
 
+// reportDespiteOkta applies what the SCIM server's report says that does not depend on the
+// Okta steps, when one of them failed: the counts, ScimAuthenticated, and ProvisioningConnected
+// once it has been set (before the first sync the manual step's values are not known yet).
+func reportDespiteOkta(ap *scimv1alpha1.AgencyProvisioning, report ReportRead) {
+	if report.Err == nil {
+		applyReportCounts(ap, report.Report)
+	}
+	if meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected) != nil {
+		setProvisioningConnected(ap, report.Report, report.Err)
+	}
+	setScimAuthenticated(ap, report.Report, report.Err)
+}
+
 // reconcileReport sets ProvisioningConnected and ScimAuthenticated from the SCIM server's
 // report (step 7). It makes no Okta call.
 func (s *OktaSync) reconcileReport(ap *scimv1alpha1.AgencyProvisioning, report ReportRead) ctrl.Result {
@@ -229,7 +242,7 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	switch {
 	case repErr != nil:
 		msg += fmt.Sprintf(" (The SCIM server's report could not be read: %v.)", repErr)
-	case rep.LastAuthenticated != nil && clientID != "":
+	case rep.LastAuthenticated != nil && clientID != "" && rep.LastAuthenticated.ClientID != clientID:
 		msg += fmt.Sprintf(" (The last accepted request came from client %s, not %s.)",
 			rep.LastAuthenticated.ClientID, clientID)
 	}

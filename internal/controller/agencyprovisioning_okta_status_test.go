@@ -130,23 +130,36 @@ func TestProvisioningConnected_SaysWhenOktaCannotReachTheEndpoint(t *testing.T) 
 
 func TestProvisioningConnected_TrueOnlyForTheOperatorsClient(t *testing.T) {
 	tests := []struct {
-		name   string
-		client string
-		want   metav1.ConditionStatus
+		name     string
+		client   string
+		before   time.Duration // when the request came, from now
+		want     metav1.ConditionStatus
+		wantNote string // "" when the message must not name the last client
 	}{
 		{name: "request from the operator's OIDC client connects", client: "0oaclient", want: metav1.ConditionTrue},
-		{name: "request from another client does not", client: "0oaother", want: metav1.ConditionFalse},
+		{name: "request from another client does not", client: "0oaother", want: metav1.ConditionFalse,
+			wantNote: "(The last accepted request came from client 0oaother, not 0oaclient.)"},
+		{name: "the operator's client before the step was asked again is not named as another",
+			client: "0oaclient", before: time.Hour, want: metav1.ConditionFalse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ap := testAP()
+			// The step was asked again a minute ago (an app was replaced).
+			ap.Status.Conditions = []metav1.Condition{{Type: scimv1alpha1.ConditionProvisioningConnected,
+				Status: metav1.ConditionFalse, Reason: scimv1alpha1.ReasonManualStepRequired,
+				LastTransitionTime: metav1.NewTime(time.Now().Add(-time.Minute))}}
 			rep := &scimconfig.Report{LastAuthenticated: &scimconfig.AuthenticatedRequest{
-				ClientID: tt.client, Method: "GET", Path: "/Users", Status: 200, Time: time.Now(),
+				ClientID: tt.client, Method: "GET", Path: "/Users", Status: 200, Time: time.Now().Add(-tt.before),
 			}}
 			setProvisioningConnected(ap, rep, nil)
-			if got := meta.FindStatusCondition(ap.Status.Conditions,
-				scimv1alpha1.ConditionProvisioningConnected).Status; got != tt.want {
-				t.Fatalf("status = %s, want %s", got, tt.want)
+			c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+			if c.Status != tt.want {
+				t.Fatalf("status = %s, want %s", c.Status, tt.want)
+			}
+			if named := strings.Contains(c.Message, "came from client"); named != (tt.wantNote != "") ||
+				!strings.Contains(c.Message, tt.wantNote) {
+				t.Errorf("message %q: want the note %q", c.Message, tt.wantNote)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,8 +90,12 @@ func refusalNote(ref scimconfig.Refusal) string {
 	if kind == "" {
 		kind = "conflict"
 	}
-	return fmt.Sprintf("The SCIM server refused %s /%s from Okta (%d %s, %d time(s), last at %s): %s. "+
-		"Fix the user's profile in Okta or the agency's lookup data in spec.directory; if every user is refused "+
-		"for a missing extension attribute, the ScimUserMapping was not Ready when Okta pushed: retry once it is",
+	note := fmt.Sprintf("The SCIM server refused %s /%s from Okta (%d %s, %d time(s), last at %s): %s. "+
+		"Fix the user's profile in Okta or the agency's lookup data in spec.directory",
 		ref.Method, ref.Resource, ref.Status, kind, ref.Count, ref.Time.UTC().Format(time.RFC3339), ref.Detail)
+	if strings.Contains(ref.Detail, "is required") {
+		note += "; if every user is refused for a missing extension attribute, the ScimUserMapping was not " +
+			"Ready when Okta pushed: retry once it is"
+	}
+	return note
 }

@@ -47,6 +47,11 @@ func TestRefusalEventReader_RecordsEachRefusalOnceAsWarning(t *testing.T) {
 			t.Errorf("event %d = %q, want a %s warning naming %q", i, got[i], ReasonProvisioningRefused, want)
 		}
 	}
+	// Only a missing attribute points at the ScimUserMapping.
+	const mappingHint = "the ScimUserMapping was not Ready when Okta pushed"
+	if strings.Contains(got[0], mappingHint) || !strings.Contains(got[1], mappingHint) {
+		t.Errorf("events %q: want the mapping hint on the missing badgeId only", got)
+	}
 }
 
 func TestRefusalEventReader_IgnoresAnotherAgencysReport(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -133,40 +132,4 @@ func TestScimUserMapping_TransitionsAreEvents(t *testing.T) {
 			`(spec.agencyProvisioningRef) does not exist in namespace "` + ns + `"`,
 	}
 	NewWithT(t).Expect(got).To(ConsistOf(want), "two reconciles, one Event per condition")
-}
-
-func TestSetMappingReady_FalseWinsOverAnEarlierUnknown(t *testing.T) {
-	schema, mappings := scimv1alpha1.ConditionSchemaSynced, scimv1alpha1.ConditionMappingsSynced
-	tests := []struct {
-		name       string
-		conds      []metav1.Condition
-		wantStatus metav1.ConditionStatus
-		wantReason string
-	}{
-		{name: "nothing observed", wantStatus: metav1.ConditionUnknown, wantReason: scimv1alpha1.ReasonReconciling},
-		{name: "both true", conds: []metav1.Condition{cond(schema, metav1.ConditionTrue, "Succeeded"),
-			cond(mappings, metav1.ConditionTrue, "Succeeded")}, wantStatus: metav1.ConditionTrue,
-			wantReason: scimv1alpha1.ReasonSucceeded},
-		{name: "a False second wins over an Unknown first", conds: []metav1.Condition{
-			cond(schema, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling),
-			cond(mappings, metav1.ConditionFalse, scimv1alpha1.ReasonOktaError)},
-			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonOktaError},
-		{name: "a second not set yet is Unknown", conds: []metav1.Condition{
-			cond(schema, metav1.ConditionTrue, "Succeeded")},
-			wantStatus: metav1.ConditionUnknown, wantReason: scimv1alpha1.ReasonReconciling},
-		{name: "a False first beats a missing second", conds: []metav1.Condition{
-			cond(schema, metav1.ConditionFalse, scimv1alpha1.ReasonBadgeIDRequired)},
-			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonBadgeIDRequired},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sum := &scimv1alpha1.ScimUserMapping{}
-			sum.Status.Conditions = tt.conds
-			setMappingReady(sum)
-			c := meta.FindStatusCondition(sum.Status.Conditions, scimv1alpha1.ConditionReady)
-			if c == nil || c.Status != tt.wantStatus || c.Reason != tt.wantReason {
-				t.Fatalf("Ready = %+v, want %s/%s", c, tt.wantStatus, tt.wantReason)
-			}
-		})
-	}
 }

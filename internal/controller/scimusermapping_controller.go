@@ -123,10 +123,14 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	// Schema, then mapping: Okta accepts a mapping only to an attribute the schema has.
 	if err := r.reconcileSchema(ctx, sc); err != nil {
-		return r.oktaFailure(&sum, scimv1alpha1.ConditionSchemaSynced, err)
+		// Whatever MappingsSynced said last is not what stops the sync now.
+		setMappingCondition(&sum, scimv1alpha1.ConditionMappingsSynced, metav1.ConditionUnknown,
+			scimv1alpha1.ReasonReconciling, "waiting for SchemaSynced: the mappings are written once the "+
+				"custom attributes are")
+		return r.oktaFailure(&sum, scimv1alpha1.ConditionSchemaSynced, err, false)
 	}
 	if err := r.reconcileMapping(ctx, sc); err != nil {
-		return r.oktaFailure(&sum, scimv1alpha1.ConditionMappingsSynced, err)
+		return r.oktaFailure(&sum, scimv1alpha1.ConditionMappingsSynced, err, sc.written)
 	}
 
 	sum.Status.SAMLAppID = sc.appID
@@ -193,7 +197,7 @@ func (r *ScimUserMappingReconciler) agency(ctx context.Context,
 		return nil, r.retry()
 	case ap.Status.Okta.SAMLAppID == "":
 		r.setBoth(sum, metav1.ConditionFalse, scimv1alpha1.ReasonWaitingForAgency,
-			fmt.Sprintf("AgencyProvisioning %q has no Okta SAML app yet; see its OktaAppsConfigured condition", name))
+			fmt.Sprintf("AgencyProvisioning %q has no Okta SAML app yet; see its Ready condition", name))
 		return nil, r.retry()
 	}
 	return &ap, 0
@@ -428,7 +432,7 @@ func (r *ScimUserMappingReconciler) reconcileMapping(ctx context.Context, sc *ma
 
 // oktaFailure records an Okta error on the condition of the step that failed.
 func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMapping, condType string,
-	err error) (ctrl.Result, error) {
+	err error, schemaJustWritten bool) (ctrl.Result, error) {
 	var rl *okta.RateLimitError
 	switch {
 	case errors.As(err, &rl):
@@ -442,8 +446,13 @@ func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMappin
 		return ctrl.Result{RequeueAfter: r.retry()}, nil
 	case errors.Is(err, okta.ErrInvalidRequest):
 		// Right after a schema write Okta may not yet know the new attribute: look again soon.
+		// Otherwise the request itself is wrong (an expression Okta refuses), and only a spec
+		// change or a person in Okta can fix it.
 		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonOktaError, err.Error())
-		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
+		if schemaJustWritten {
+			return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
+		}
+		return ctrl.Result{RequeueAfter: r.retry()}, nil
 	}
 	setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonOktaError, err.Error())
 	return ctrl.Result{}, err

@@ -24,7 +24,7 @@ const (
 func (c *Client) CheckCredentials(ctx context.Context) error {
 	_, resp, err := c.sdk.Application.ListApplications(ctx, query.NewQueryParams(query.WithLimit(1)))
 	if err := classify(resp, err); err != nil {
-		return fmt.Errorf("check credentials: %w", err)
+		return fmt.Errorf("list apps (the credentials check): %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,83 @@
+package controller
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
+)
+
+func TestSetMappingReady_FalseWinsOverAnEarlierUnknown(t *testing.T) {
+	schema, mappings := scimv1alpha1.ConditionSchemaSynced, scimv1alpha1.ConditionMappingsSynced
+	tests := []struct {
+		name       string
+		conds      []metav1.Condition
+		wantStatus metav1.ConditionStatus
+		wantReason string
+	}{
+		{name: "nothing observed", wantStatus: metav1.ConditionUnknown, wantReason: scimv1alpha1.ReasonReconciling},
+		{name: "both true", conds: []metav1.Condition{cond(schema, metav1.ConditionTrue, "Succeeded"),
+			cond(mappings, metav1.ConditionTrue, "Succeeded")}, wantStatus: metav1.ConditionTrue,
+			wantReason: scimv1alpha1.ReasonSucceeded},
+		{name: "a False second wins over an Unknown first", conds: []metav1.Condition{
+			cond(schema, metav1.ConditionUnknown, scimv1alpha1.ReasonReconciling),
+			cond(mappings, metav1.ConditionFalse, scimv1alpha1.ReasonOktaError)},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonOktaError},
+		{name: "a second not set yet is Unknown", conds: []metav1.Condition{
+			cond(schema, metav1.ConditionTrue, "Succeeded")},
+			wantStatus: metav1.ConditionUnknown, wantReason: scimv1alpha1.ReasonReconciling},
+		{name: "a False first beats a missing second", conds: []metav1.Condition{
+			cond(schema, metav1.ConditionFalse, scimv1alpha1.ReasonBadgeIDRequired)},
+			wantStatus: metav1.ConditionFalse, wantReason: scimv1alpha1.ReasonBadgeIDRequired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sum := &scimv1alpha1.ScimUserMapping{}
+			sum.Status.Conditions = tt.conds
+			setMappingReady(sum)
+			c := meta.FindStatusCondition(sum.Status.Conditions, scimv1alpha1.ConditionReady)
+			if c == nil || c.Status != tt.wantStatus || c.Reason != tt.wantReason {
+				t.Fatalf("Ready = %+v, want %s/%s", c, tt.wantStatus, tt.wantReason)
+			}
+		})
+	}
+}
+
+func TestMappingOktaFailure_ALasting400WaitsForTheRetryInterval(t *testing.T) {
+	refused := fmt.Errorf("update profile mapping: %w", okta.ErrInvalidRequest)
+	tests := []struct {
+		name         string
+		err          error
+		justWritten  bool
+		wantRequeue  time.Duration
+		wantReason   string
+		wantReturned bool
+	}{
+		{name: "right after a schema write Okta may lag: soon", err: refused, justWritten: true,
+			wantRequeue: 5 * time.Second, wantReason: scimv1alpha1.ReasonOktaError},
+		{name: "otherwise the request is wrong: the retry interval", err: refused,
+			wantRequeue: time.Minute, wantReason: scimv1alpha1.ReasonOktaError},
+		{name: "a server error goes back to the controller's backoff",
+			err: fmt.Errorf("x: %w", okta.ErrServer), wantReason: scimv1alpha1.ReasonOktaError, wantReturned: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &ScimUserMappingReconciler{RetryInterval: time.Minute}
+			sum := &scimv1alpha1.ScimUserMapping{}
+			res, err := r.oktaFailure(sum, scimv1alpha1.ConditionMappingsSynced, tt.err, tt.justWritten)
+			if res.RequeueAfter != tt.wantRequeue || (err != nil) != tt.wantReturned {
+				t.Fatalf("oktaFailure = %+v, %v; want requeue after %s, error returned %v", res, err, tt.wantRequeue,
+					tt.wantReturned)
+			}
+			c := meta.FindStatusCondition(sum.Status.Conditions, scimv1alpha1.ConditionMappingsSynced)
+			if c == nil || c.Reason != tt.wantReason {
+				t.Errorf("MappingsSynced = %+v, want reason %s", c, tt.wantReason)
+			}
+		})
+	}
+}
