@@ -67,10 +67,12 @@ func runSuite(m *testing.M) int {
 	}
 	start := time.Now()
 	restConfig, err = testEnv.Start()
+	// Stopped on every path: Start leaves etcd and kube-apiserver running when it fails after
+	// starting them (a CRD the API server refuses, for example).
+	defer func() { _ = testEnv.Stop() }()
 	if err != nil {
 		return fail("start envtest", err)
 	}
-	defer func() { _ = testEnv.Stop() }()
 	logf.Log.Info("Envtest started", "seconds", time.Since(start).Seconds())
 
 	k8sClient, err = client.New(restConfig, client.Options{Scheme: testScheme})
