@@ -161,13 +161,17 @@ func TestScimUserMapping_SyncsSchemaAndMappingAndRefusesDroppingBadgeID(t *testi
 	}
 
 	// A spec that makes badgeId optional is refused with a condition; Okta keeps it required.
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(sum), sum); err != nil {
-		t.Fatal(err)
+	setBadgeIDRequired := func(required bool) {
+		t.Helper()
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(sum), sum); err != nil {
+			t.Fatal(err)
+		}
+		sum.Spec.Attributes[0].Required = required
+		if err := k8sClient.Update(ctx, sum); err != nil {
+			t.Fatal(err)
+		}
 	}
-	sum.Spec.Attributes[0].Required = false
-	if err := k8sClient.Update(ctx, sum); err != nil {
-		t.Fatal(err)
-	}
+	setBadgeIDRequired(false)
 	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionReady, condFalse, scimv1alpha1.ReasonBadgeIDRequired)
 	attrs, err = e.org.GetAppUserAttributes(ctx, appID)
 	if err != nil || !attrs["badgeId"].Required {
@@ -180,13 +184,7 @@ func TestScimUserMapping_SyncsSchemaAndMappingAndRefusesDroppingBadgeID(t *testi
 		PathPrefix: "/api/v1/meta/schemas/apps/"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(sum), sum); err != nil {
-		t.Fatal(err)
-	}
-	sum.Spec.Attributes[0].Required = true
-	if err := k8sClient.Update(ctx, sum); err != nil {
-		t.Fatal(err)
-	}
+	setBadgeIDRequired(true)
 	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionSchemaSynced, condFalse, scimv1alpha1.ReasonOktaError)
 	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionMappingsSynced, metav1.ConditionUnknown,
 		scimv1alpha1.ReasonReconciling)
