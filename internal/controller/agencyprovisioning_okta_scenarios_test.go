@@ -221,6 +221,17 @@ func closedPort(t *testing.T) string {
 
 // serviceAppSecret registers an OAuth service app with a new key in the simulator and stores
 // its client id and private key in a Secret.
+// newAPWithBadToken creates an AgencyProvisioning whose own credentials Secret holds a token
+// Okta refuses, and waits until OktaAuthenticated says so.
+func (e *oktaEnv) newAPWithBadToken(name string) {
+	e.t.Helper()
+	e.createSecret(name+"-creds", "not-a-token")
+	e.newAP(name, func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.Okta.CredentialsSecretRef.Name = name + "-creds"
+	})
+	e.waitCondition(name, scimv1alpha1.ConditionOktaAuthenticated, condFalse, scimv1alpha1.ReasonInvalidCredentials)
+}
+
 func (e *oktaEnv) serviceAppSecret(name string) oktasim.ServiceApp {
 	e.t.Helper()
 	return e.serviceAppSecretWithScopes(name, okta.DefaultScopes)
@@ -381,12 +392,7 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 
 	t.Run("the SCIM server's report still counts while Okta refuses the credentials", func(t *testing.T) {
 		defer e.use(t)()
-		e.createSecret("report-creds", "not-a-token")
-		e.newAP("reportwhilebroken", func(ap *scimv1alpha1.AgencyProvisioning) {
-			ap.Spec.Okta.CredentialsSecretRef.Name = "report-creds"
-		})
-		e.waitCondition("reportwhilebroken", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
-			scimv1alpha1.ReasonInvalidCredentials)
+		e.newAPWithBadToken("reportwhilebroken")
 		e.reports.set("reportwhilebroken", scimconfig.Report{AgencyID: "reportwhilebroken", Users: 7,
 			Rejections: map[string]scimconfig.Rejection{scimconfig.ReasonWrongAudience: {
 				Reason: scimconfig.ReasonWrongAudience, Message: "token audience not accepted",
@@ -447,12 +453,7 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 
 	t.Run("SCIM server reports its store, even while Okta refuses the credentials", func(t *testing.T) {
 		defer e.use(t)()
-		e.createSecret("store-creds", "not-a-token")
-		e.newAP("storedown", func(ap *scimv1alpha1.AgencyProvisioning) {
-			ap.Spec.Okta.CredentialsSecretRef.Name = "store-creds"
-		})
-		e.waitCondition("storedown", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
-			scimv1alpha1.ReasonInvalidCredentials)
+		e.newAPWithBadToken("storedown")
 		since := time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC)
 		e.reports.set("storedown", scimconfig.Report{AgencyID: "storedown", CountsUnavailable: true,
 			Store: &scimconfig.StoreProblem{Reason: scimconfig.StoreUnreachable, Since: since,
