@@ -198,7 +198,8 @@ func newStoreState(databaseURL string) *storeState {
 // else StoreUnreachable. A problem keeps the time it began while its reason stays the same.
 func (s *storeState) failed(err error) {
 	reason := scimconfig.StoreUnreachable
-	if me := (*directory.MigrationError)(nil); errors.As(err, &me) {
+	var migration *directory.MigrationError
+	if errors.As(err, &migration) {
 		reason = scimconfig.MigrationFailed
 	}
 	msg := err.Error()
