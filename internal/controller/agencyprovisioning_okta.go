@@ -73,7 +73,9 @@ type oktaScope struct {
 	org      okta.Org
 	orgURL   *url.URL
 	serverID string
-	owner    string
+	// serverMissing: the org has no authorization server serverID (IssuerVerified says so).
+	serverMissing bool
+	owner         string
 	// newSecret is the client secret Okta returned when it created the OIDC app.
 	newSecret string
 	// groups caches spec.okta.assignGroups resolved to Okta group ids (id -> name).

@@ -82,6 +82,7 @@ func (s *OktaSync) reconcileIssuer(ctx context.Context, sc *oktaScope) error {
 			scimv1alpha1.ReasonInvalidSpec,
 			fmt.Sprintf("Okta org %s has no authorization server %q (spec.okta.authorizationServerId)",
 				sc.orgURL.Host, sc.serverID))
+		sc.serverMissing = true
 		return nil
 	}
 	if err != nil {
@@ -317,6 +318,11 @@ func (s *OktaSync) reconcileClientSecret(ctx context.Context, sc *oktaScope) err
 // reconcileAccessPolicy ensures the access policy for the OIDC client and its rule on the
 // authorization server, correcting drift (step 4).
 func (s *OktaSync) reconcileAccessPolicy(ctx context.Context, sc *oktaScope) error {
+	if sc.serverMissing {
+		// Okta would answer 404 to every policy call: a spec problem, not one to retry.
+		return &specProblem{fmt.Sprintf("authorization server %q does not exist (see IssuerVerified); fix "+
+			"spec.okta.authorizationServerId", sc.serverID)}
+	}
 	st := &sc.ap.Status.Okta
 	want := okta.Policy{
 		Name:        oidcLabel(sc.ap),

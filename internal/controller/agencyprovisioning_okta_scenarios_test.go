@@ -407,6 +407,17 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 		}
 	})
 
+	t.Run("an unknown authorization server is a spec problem, not a retried 404", func(t *testing.T) {
+		defer e.use(t)()
+		e.newAP("noserver", func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Spec.Okta.AuthorizationServerID = "nosuchserver"
+		})
+		e.waitCondition("noserver", scimv1alpha1.ConditionIssuerVerified, condFalse, scimv1alpha1.ReasonInvalidSpec,
+			`no authorization server "nosuchserver"`)
+		e.waitCondition("noserver", scimv1alpha1.ConditionOktaAppsConfigured, condFalse,
+			scimv1alpha1.ReasonAppsOutOfSync, `access policy: authorization server "nosuchserver" does not exist`)
+	})
+
 	t.Run("a service app without the apps scope is a credentials problem", func(t *testing.T) {
 		defer e.use(t)()
 		e.serviceAppSecretWithScopes("narrow-creds", []string{"okta.schemas.manage"})
