@@ -217,6 +217,11 @@ type ScimUserMappingStatus struct {
 	// Okta. Between syncs (the agency's spec.okta.resyncPeriod) a reconcile makes no Okta call.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// syncRequest is the value of the agency's scim.provisioning.dev/okta-sync-request
+	// annotation that the last sync served: a new value syncs the mapping too.
+	// +optional
+	SyncRequest string `json:"syncRequest,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -190,6 +190,28 @@ func TestScimUserMapping_SyncsSchemaAndMappingAndRefusesDroppingBadgeID(t *testi
 		scimv1alpha1.ReasonReconciling)
 	e.sim.ClearFaults()
 	waitSUM(t, e, "pd-map", scimv1alpha1.ConditionMappingsSynced, condTrue, scimv1alpha1.ReasonSucceeded)
+
+	// Someone removes an attribute in Okta; the agency's sync request repairs the mapping too,
+	// long before the resync period (an hour here).
+	if err := e.org.UpdateAppUserAttributes(ctx, appID, nil, []string{"rankName"}); err != nil {
+		t.Fatal(err)
+	}
+	cur := e.get("pd")
+	patch := client.MergeFrom(cur.DeepCopy())
+	cur.Annotations = map[string]string{AnnotationSyncRequest: "repair-1"}
+	if err := k8sClient.Patch(ctx, cur, patch); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() error {
+		attrs, err := e.org.GetAppUserAttributes(ctx, appID)
+		if err != nil {
+			return err
+		}
+		if _, ok := attrs["rankName"]; !ok {
+			return fmt.Errorf("rankName is still missing from the app's schema")
+		}
+		return nil
+	})
 }
 
 func waitSUM(t *testing.T, e *oktaEnv, name, condType string, status metav1.ConditionStatus, reason string) {

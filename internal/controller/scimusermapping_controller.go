@@ -134,6 +134,7 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 
 	sum.Status.SAMLAppID = sc.appID
+	sum.Status.SyncRequest = ap.Annotations[AnnotationSyncRequest]
 	sum.Status.LastSyncTime = &metav1.Time{Time: r.now()}
 	return ctrl.Result{RequeueAfter: r.resync(ap)}, nil
 }
@@ -169,6 +170,7 @@ func (r *ScimUserMappingReconciler) syncDue(sum *scimv1alpha1.ScimUserMapping,
 	st := sum.Status
 	return st.LastSyncTime == nil || st.ObservedGeneration != sum.Generation ||
 		st.SAMLAppID != ap.Status.Okta.SAMLAppID || r.now().Sub(st.LastSyncTime.Time) >= r.resync(ap) ||
+		st.SyncRequest != ap.Annotations[AnnotationSyncRequest] ||
 		!meta.IsStatusConditionTrue(st.Conditions, scimv1alpha1.ConditionSchemaSynced) ||
 		!meta.IsStatusConditionTrue(st.Conditions, scimv1alpha1.ConditionMappingsSynced)
 }
@@ -512,7 +514,8 @@ func samlAppChanged() predicate.Predicate {
 			o, ok1 := e.ObjectOld.(*scimv1alpha1.AgencyProvisioning)
 			n, ok2 := e.ObjectNew.(*scimv1alpha1.AgencyProvisioning)
 			return ok1 && ok2 && (o.Status.Okta.SAMLAppID != n.Status.Okta.SAMLAppID ||
-				provisioningConnected(o) != provisioningConnected(n))
+				provisioningConnected(o) != provisioningConnected(n) ||
+				o.Annotations[AnnotationSyncRequest] != n.Annotations[AnnotationSyncRequest])
 		},
 	}
 }

@@ -81,3 +81,43 @@ func TestMappingOktaFailure_ALasting400WaitsForTheRetryInterval(t *testing.T) {
 		})
 	}
 }
+
+func TestMappingSyncDue_FollowsTheAgencysSyncRequest(t *testing.T) {
+	now := time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
+	synced := func(request string) *scimv1alpha1.ScimUserMapping {
+		sum := &scimv1alpha1.ScimUserMapping{}
+		sum.Generation = 2
+		sum.Status = scimv1alpha1.ScimUserMappingStatus{ObservedGeneration: 2, SAMLAppID: "0oasaml",
+			LastSyncTime: &metav1.Time{Time: now.Add(-time.Minute)}, SyncRequest: request,
+			Conditions: []metav1.Condition{
+				{Type: scimv1alpha1.ConditionSchemaSynced, Status: metav1.ConditionTrue, Reason: "Succeeded"},
+				{Type: scimv1alpha1.ConditionMappingsSynced, Status: metav1.ConditionTrue, Reason: "Succeeded"},
+			}}
+		return sum
+	}
+	tests := []struct {
+		name    string
+		served  string
+		request string
+		want    bool
+	}{
+		{name: "no request, none served: wait for the resync"},
+		{name: "the request already served", served: "r1", request: "r1"},
+		{name: "a new request", served: "r1", request: "r2", want: true},
+		{name: "a first request", request: "r1", want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ap := &scimv1alpha1.AgencyProvisioning{}
+			ap.Status.Okta.SAMLAppID = "0oasaml"
+			ap.Spec.Okta.ResyncPeriod = metav1.Duration{Duration: time.Hour}
+			if tt.request != "" {
+				ap.Annotations = map[string]string{AnnotationSyncRequest: tt.request}
+			}
+			r := &ScimUserMappingReconciler{Now: func() time.Time { return now }}
+			if got := r.syncDue(synced(tt.served), ap); got != tt.want {
+				t.Fatalf("syncDue = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
