@@ -497,18 +497,19 @@ func setMappingReady(sum *scimv1alpha1.ScimUserMapping) {
 }
 
 // SetupWithManager watches ScimUserMappings (spec changes) and wakes them when their
-// AgencyProvisioning's SAML app id or ProvisioningConnected changes.
+// AgencyProvisioning's SAML app id, ProvisioningConnected or sync request changes.
 func (r *ScimUserMappingReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&scimv1alpha1.ScimUserMapping{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&scimv1alpha1.AgencyProvisioning{},
 			handler.EnqueueRequestsFromMapFunc(r.mappingsOf),
-			builder.WithPredicates(samlAppChanged())).
+			builder.WithPredicates(agencyChangedForMappings())).
 		Named("scimusermapping").
 		Complete(r)
 }
 
-func samlAppChanged() predicate.Predicate {
+// agencyChangedForMappings passes the AgencyProvisioning updates a mapping acts on.
+func agencyChangedForMappings() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			o, ok1 := e.ObjectOld.(*scimv1alpha1.AgencyProvisioning)
