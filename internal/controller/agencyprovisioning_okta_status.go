@@ -230,22 +230,26 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	}
 	step := manualStep(ap)
 	ap.Status.ManualStep = step
-	msg := manualStepMessage(step)
+	// The notes come before the step's long list of values, so that an Event, which keeps the
+	// first 1024 bytes, shows them.
+	var notes []string
 	if srv := ap.Spec.ScimServer; srv.Ingress == nil && srv.ExternalURL == "" {
-		msg = "First give the SCIM server an address Okta can reach: set spec.scimServer.ingress or " +
-			"spec.scimServer.externalURL; until then the connector base URL below is the in-cluster Service, " +
-			"which Okta cannot call. " + msg
+		notes = append(notes, "First give the SCIM server an address Okta can reach: set "+
+			"spec.scimServer.ingress or spec.scimServer.externalURL; until then the connector base URL below is "+
+			"the in-cluster Service, which Okta cannot call.")
 	}
 	if changed != "" {
-		msg += fmt.Sprintf(" (Changed in the spec since Okta connected: %s; change it in Okta too.)", changed)
+		notes = append(notes, fmt.Sprintf("Changed in the spec since Okta connected: %s; change it in Okta too.",
+			changed))
 	}
 	switch {
 	case repErr != nil:
-		msg += fmt.Sprintf(" (The SCIM server's report could not be read: %v.)", repErr)
+		notes = append(notes, fmt.Sprintf("The SCIM server's report could not be read: %v.", repErr))
 	case rep.LastAuthenticated != nil && clientID != "" && rep.LastAuthenticated.ClientID != clientID:
-		msg += fmt.Sprintf(" (The last accepted request came from client %s, not %s.)",
-			rep.LastAuthenticated.ClientID, clientID)
+		notes = append(notes, fmt.Sprintf("The last accepted request came from client %s, not %s.",
+			rep.LastAuthenticated.ClientID, clientID))
 	}
+	msg := strings.Join(append(notes, manualStepMessage(step)), " ")
 	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
 		scimv1alpha1.ReasonManualStepRequired, msg)
 }

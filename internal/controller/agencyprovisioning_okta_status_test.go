@@ -138,7 +138,7 @@ func TestProvisioningConnected_TrueOnlyForTheOperatorsClient(t *testing.T) {
 	}{
 		{name: "request from the operator's OIDC client connects", client: "0oaclient", want: metav1.ConditionTrue},
 		{name: "request from another client does not", client: "0oaother", want: metav1.ConditionFalse,
-			wantNote: "(The last accepted request came from client 0oaother, not 0oaclient.)"},
+			wantNote: "The last accepted request came from client 0oaother, not 0oaclient."},
 		{name: "the operator's client before the step was asked again is not named as another",
 			client: "0oaclient", before: time.Hour, want: metav1.ConditionFalse},
 	}
