@@ -147,10 +147,17 @@ func (s *OktaSync) ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvis
 // Okta steps, when one of them failed: the counts, ScimAuthenticated, and ProvisioningConnected
 // once it has been set (before the first sync the manual step's values are not known yet).
 func reportDespiteOkta(ap *scimv1alpha1.AgencyProvisioning, report ReportRead) {
+	applyReport(ap, report,
+		meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected) != nil)
+}
+
+// applyReport copies the report's counts into status and sets ScimAuthenticated, and
+// ProvisioningConnected when connection is set (the manual step's values are known).
+func applyReport(ap *scimv1alpha1.AgencyProvisioning, report ReportRead, connection bool) {
 	if report.Err == nil {
 		applyReportCounts(ap, report.Report)
 	}
-	if meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected) != nil {
+	if connection {
 		setProvisioningConnected(ap, report.Report, report.Err)
 	}
 	setScimAuthenticated(ap, report.Report, report.Err)
@@ -159,12 +166,7 @@ func reportDespiteOkta(ap *scimv1alpha1.AgencyProvisioning, report ReportRead) {
 // reconcileReport sets ProvisioningConnected and ScimAuthenticated from the SCIM server's
 // report (step 7). It makes no Okta call.
 func (s *OktaSync) reconcileReport(ap *scimv1alpha1.AgencyProvisioning, report ReportRead) ctrl.Result {
-	rep, repErr := report.Report, report.Err
-	if repErr == nil {
-		applyReportCounts(ap, rep)
-	}
-	setProvisioningConnected(ap, rep, repErr)
-	setScimAuthenticated(ap, rep, repErr)
+	applyReport(ap, report, true)
 	if provisioningConnected(ap) && ap.Status.Okta.GroupPushWaiting {
 		// Provisioning just connected: the group push mappings can be created now.
 		return ctrl.Result{RequeueAfter: time.Second}

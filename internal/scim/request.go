@@ -253,12 +253,8 @@ func (s *schemaSet) wants(attrs, excluded []filter.AttrPath, attr string) bool {
 // If-None-Match "*" fails on any existing resource; its tags that name no version are ignored.
 func writeConditions(r *http.Request) []directory.WriteOption {
 	var opts []directory.WriteOption
-	if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" && h != "*" {
-		for tag := range strings.SplitSeq(h, ",") {
-			v, ok := directory.ParseETag(strings.TrimSpace(tag))
-			if !ok {
-				v = -1
-			}
+	if versions, all := ifMatchVersions(r); !all {
+		for _, v := range versions {
 			opts = append(opts, directory.IfVersion(v))
 		}
 	}
@@ -273,21 +269,33 @@ func writeConditions(r *http.Request) []directory.WriteOption {
 	return opts
 }
 
+// ifMatchVersions reads If-Match: the versions its tags name (-1 for a tag that names none,
+// which matches nothing), or all when there is no header or it holds "*".
+func ifMatchVersions(r *http.Request) (versions []int64, all bool) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return nil, true
+	}
+	for tag := range strings.SplitSeq(h, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return nil, true
+		}
+		v, ok := directory.ParseETag(tag)
+		if !ok {
+			v = -1
+		}
+		versions = append(versions, v)
+	}
+	return versions, false
+}
+
 // ifMatchFails reports whether an If-Match header names neither "*" nor etag's version; a
 // read with such a header answers 412 (RFC 7232 section 3.1).
 func ifMatchFails(r *http.Request, etag string) bool {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		return false
-	}
+	versions, all := ifMatchVersions(r)
 	want, _ := directory.ParseETag(etag)
-	for tag := range strings.SplitSeq(h, ",") {
-		tag = strings.TrimSpace(tag)
-		if v, ok := directory.ParseETag(tag); tag == "*" || ok && v == want {
-			return false
-		}
-	}
-	return true
+	return !all && !slices.Contains(versions, want)
 }
 
 // answerNotModified answers a read's preconditions: 412 when If-Match names another version,
