@@ -41,6 +41,10 @@ const (
 	// name and namespace only once SCIM provisioning is on for the app; they are written again
 	// when the agency's ProvisioningConnected turns True.
 	ReasonWaitingForProvisioning = "WaitingForProvisioning"
+	// ReasonSchemaNotKept: Okta accepted a schema write but its answer lacks part of it (an
+	// attribute missing or different, or one still there after its removal); the message names
+	// each and what differs. The write is tried again after the retry interval.
+	ReasonSchemaNotKept = "SchemaNotKept"
 	// ReasonOktaError: Okta refused or failed a request; the message says which and why.
 	ReasonOktaError = "OktaError"
 )

@@ -193,7 +193,7 @@ func TestScimUserMapping_SyncsSchemaAndMappingAndRefusesDroppingBadgeID(t *testi
 
 	// Someone removes an attribute in Okta; the agency's sync request repairs the mapping too,
 	// long before the resync period (an hour here).
-	if err := e.org.UpdateAppUserAttributes(ctx, appID, nil, []string{"rankName"}); err != nil {
+	if _, err := e.org.UpdateAppUserAttributes(ctx, appID, nil, []string{"rankName"}); err != nil {
 		t.Fatal(err)
 	}
 	cur := e.get("pd")

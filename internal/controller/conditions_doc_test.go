@@ -65,7 +65,7 @@ var documentedConditions = []struct {
 	}},
 	{kindSUM, scimv1alpha1.ConditionReady, []string{scimv1alpha1.ReasonSucceeded, scimv1alpha1.ReasonReconciling}},
 	{kindSUM, scimv1alpha1.ConditionSchemaSynced, append([]string{
-		scimv1alpha1.ReasonSucceeded, scimv1alpha1.ReasonWaitingForProvisioning,
+		scimv1alpha1.ReasonSucceeded, scimv1alpha1.ReasonWaitingForProvisioning, scimv1alpha1.ReasonSchemaNotKept,
 	}, mappingReasons...)},
 	{kindSUM, scimv1alpha1.ConditionMappingsSynced, append([]string{
 		scimv1alpha1.ReasonSucceeded,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -327,14 +328,21 @@ func (r *ScimUserMappingReconciler) reconcileSchema(ctx context.Context, sc *map
 	if err != nil {
 		return err
 	}
-	set, remove, waiting := schemaChanges(sc.sum, have, provisioningConnected(sc.ap))
+	provisioningOn := provisioningConnected(sc.ap)
+	set, remove, waiting := schemaChanges(sc.sum, have, provisioningOn)
+	var dropped []string
 	if len(set) > 0 || len(remove) > 0 {
-		if err := sc.org.UpdateAppUserAttributes(ctx, sc.appID, set, remove); err != nil {
+		kept, err := sc.org.UpdateAppUserAttributes(ctx, sc.appID, set, remove)
+		if err != nil {
 			return err
 		}
 		sc.written = true
 		logf.FromContext(ctx).Info("Updated the Okta app user schema", "app", sc.appID, "set", len(set), "removed",
 			len(remove))
+		var lost []string
+		if lost, dropped = schemaNotKept(set, remove, kept, provisioningOn); len(lost) > 0 {
+			return &schemaNotKeptError{appID: sc.appID, lost: lost}
+		}
 	}
 	names := make([]string, 0, len(sc.sum.Spec.Attributes))
 	for _, a := range sc.sum.Spec.Attributes {
@@ -342,6 +350,14 @@ func (r *ScimUserMappingReconciler) reconcileSchema(ctx context.Context, sc *map
 	}
 	slices.Sort(names)
 	sc.sum.Status.SyncedAttributes = names
+	if len(dropped) > 0 {
+		setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionFalse,
+			scimv1alpha1.ReasonWaitingForProvisioning, fmt.Sprintf("app %s has the custom attributes %s, but Okta "+
+				"did not keep the external name and namespace of %s although the agency's ProvisioningConnected "+
+				"is True: check in Okta that SCIM provisioning is still on for the app; they are written again at "+
+				"the next sync", sc.appID, strings.Join(names, ", "), strings.Join(dropped, ", ")))
+		return nil
+	}
 	if len(waiting) > 0 {
 		setMappingCondition(sc.sum, scimv1alpha1.ConditionSchemaSynced, metav1.ConditionFalse,
 			scimv1alpha1.ReasonWaitingForProvisioning, fmt.Sprintf("app %s has the custom attributes %s, but Okta "+
@@ -390,6 +406,61 @@ func schemaChanges(
 	return set, remove, waiting
 }
 
+// schemaNotKept compares Okta's answer to a schema write with what was written. lost names the
+// attributes it did not keep as written (missing, a different title, type, description or
+// required flag, or still there after a removal), each with what differs; dropped, the ones
+// that lost only their external name or namespace although provisioning is on. While
+// provisioning is off, Okta drops external names by design and schemaChanges waits for them.
+func schemaNotKept(
+	set []okta.SchemaAttribute,
+	remove []string,
+	kept map[string]okta.SchemaAttribute,
+	provisioningOn bool,
+) (lost, dropped []string) {
+	for _, want := range set {
+		got, ok := kept[want.Name]
+		if !ok {
+			lost = append(lost, want.Name+" (missing)")
+			continue
+		}
+		var diffs []string
+		for _, f := range []struct{ field, got, want string }{
+			{"title", got.Title, want.Title},
+			{"type", got.Type, want.Type},
+			{"description", got.Description, want.Description},
+			{"required", strconv.FormatBool(got.Required), strconv.FormatBool(want.Required)},
+		} {
+			if f.got != f.want {
+				diffs = append(diffs, fmt.Sprintf("%s %q, not %q", f.field, f.got, f.want))
+			}
+		}
+		switch {
+		case len(diffs) > 0:
+			lost = append(lost, want.Name+" ("+strings.Join(diffs, ", ")+")")
+		case provisioningOn && (got.ExternalName != want.ExternalName ||
+			got.ExternalNamespace != want.ExternalNamespace):
+			dropped = append(dropped, want.Name)
+		}
+	}
+	for _, n := range remove {
+		if _, ok := kept[n]; ok {
+			lost = append(lost, n+" (still there after its removal)")
+		}
+	}
+	return lost, dropped
+}
+
+// schemaNotKeptError is a schema write Okta accepted without keeping all of it.
+type schemaNotKeptError struct {
+	appID string
+	lost  []string
+}
+
+func (e *schemaNotKeptError) Error() string {
+	return fmt.Sprintf("Okta accepted the schema write of app %s but did not keep %s", e.appID,
+		strings.Join(e.lost, "; "))
+}
+
 // reconcileMapping makes the Okta user -> app profile mapping carry every effective mapping and
 // drops the targets this mapping synced before and no longer lists. Sets MappingsSynced.
 func (r *ScimUserMappingReconciler) reconcileMapping(ctx context.Context, sc *mappingScope) error {
@@ -436,7 +507,13 @@ func (r *ScimUserMappingReconciler) reconcileMapping(ctx context.Context, sc *ma
 func (r *ScimUserMappingReconciler) oktaFailure(sum *scimv1alpha1.ScimUserMapping, condType string,
 	err error, schemaJustWritten bool) (ctrl.Result, error) {
 	var rl *okta.RateLimitError
+	var notKept *schemaNotKeptError
 	switch {
+	case errors.As(err, &notKept):
+		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonSchemaNotKept,
+			fmt.Sprintf("%v; written again in %s: if it persists, an Okta admin or another tool may be changing "+
+				"the app's profile", err, r.retry()))
+		return ctrl.Result{RequeueAfter: r.retry()}, nil
 	case errors.As(err, &rl):
 		setMappingCondition(sum, condType, metav1.ConditionFalse, scimv1alpha1.ReasonRateLimited,
 			fmt.Sprintf("Okta rate limit reached; retrying after %s", rl.Reset.UTC().Format(time.RFC3339)))

@@ -2,6 +2,9 @@ package controller
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/internal/okta"
+	"github.com/provisioning-dev/scim-operator/internal/oktasim"
 )
 
 func TestSetMappingReady_FalseWinsOverAnEarlierUnknown(t *testing.T) {
@@ -117,6 +121,120 @@ func TestMappingSyncDue_FollowsTheAgencysSyncRequest(t *testing.T) {
 			r := &ScimUserMappingReconciler{Now: func() time.Time { return now }}
 			if got := r.syncDue(synced(tt.served), ap); got != tt.want {
 				t.Fatalf("syncDue = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSchemaNotKept_NamesWhatOktasAnswerLacks(t *testing.T) {
+	const ns = "urn:ietf:params:scim:schemas:extension:2.0:axon"
+	rank := okta.SchemaAttribute{Name: "rankName", Title: "Rank Name", Type: "string", ExternalName: "rankName",
+		ExternalNamespace: ns}
+	badge := okta.SchemaAttribute{Name: "badgeId", Title: "Badge ID", Type: "string", Required: true,
+		ExternalName: "badgeId", ExternalNamespace: ns}
+	without := func(a okta.SchemaAttribute) okta.SchemaAttribute {
+		a.ExternalName, a.ExternalNamespace = "", ""
+		return a
+	}
+	optional := badge
+	optional.Required = false
+	tests := []struct {
+		name           string
+		set            []okta.SchemaAttribute
+		remove         []string
+		kept           map[string]okta.SchemaAttribute
+		provisioningOn bool
+		wantLost       []string
+		wantDropped    []string
+	}{
+		{name: "kept as written", set: []okta.SchemaAttribute{rank, badge}, provisioningOn: true,
+			kept: map[string]okta.SchemaAttribute{"rankName": rank, "badgeId": badge}},
+		{name: "an attribute missing from the answer", set: []okta.SchemaAttribute{rank, badge},
+			kept: map[string]okta.SchemaAttribute{"badgeId": without(badge)}, wantLost: []string{"rankName (missing)"}},
+		{name: "a base field that differs", set: []okta.SchemaAttribute{badge},
+			kept:     map[string]okta.SchemaAttribute{"badgeId": optional},
+			wantLost: []string{`badgeId (required "false", not "true")`}},
+		{name: "a removed attribute still there", remove: []string{"oldRank"},
+			kept:     map[string]okta.SchemaAttribute{"oldRank": rank},
+			wantLost: []string{"oldRank (still there after its removal)"}},
+		{name: "external names dropped while provisioning is off are expected",
+			set: []okta.SchemaAttribute{rank}, kept: map[string]okta.SchemaAttribute{"rankName": without(rank)}},
+		{name: "external names dropped although provisioning is on", provisioningOn: true,
+			set: []okta.SchemaAttribute{rank, badge}, kept: map[string]okta.SchemaAttribute{
+				"rankName": without(rank), "badgeId": badge}, wantDropped: []string{"rankName"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lost, dropped := schemaNotKept(tt.set, tt.remove, tt.kept, tt.provisioningOn)
+			if !slices.Equal(lost, tt.wantLost) || !slices.Equal(dropped, tt.wantDropped) {
+				t.Fatalf("schemaNotKept = %q, %q; want %q, %q", lost, dropped, tt.wantLost, tt.wantDropped)
+			}
+		})
+	}
+}
+
+func TestMappingOktaFailure_SchemaNotKeptIsWrittenAgainAfterTheRetryInterval(t *testing.T) {
+	r := &ScimUserMappingReconciler{RetryInterval: time.Minute}
+	sum := &scimv1alpha1.ScimUserMapping{}
+	err := fmt.Errorf("sync: %w", &schemaNotKeptError{appID: "0oasaml", lost: []string{"rankName (missing)"}})
+	res, got := r.oktaFailure(sum, scimv1alpha1.ConditionSchemaSynced, err, true)
+	if got != nil || res.RequeueAfter != time.Minute {
+		t.Fatalf("oktaFailure = %+v, %v; want a requeue after 1m and no error", res, got)
+	}
+	c := meta.FindStatusCondition(sum.Status.Conditions, scimv1alpha1.ConditionSchemaSynced)
+	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != scimv1alpha1.ReasonSchemaNotKept ||
+		!strings.Contains(c.Message, "app 0oasaml but did not keep rankName (missing)") {
+		t.Fatalf("SchemaSynced = %+v", c)
+	}
+}
+
+// TestReconcileSchema_ReadsOktasAnswerToTheWrite writes the schema of an app whose SCIM
+// provisioning is off in Okta, for an agency whose status still says it is connected (an admin
+// switched it off since): Okta's answer lacks the external names, and SchemaSynced says so at
+// once instead of claiming them.
+func TestReconcileSchema_ReadsOktasAnswerToTheWrite(t *testing.T) {
+	sim, err := oktasim.New(oktasim.WithOrgName("testorg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	org, err := okta.New(okta.Credentials{OrgURL: sim.URL(), APIToken: sim.APIToken()}, okta.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := org.CreateSAMLApp(t.Context(), okta.SAMLAppSpec{Label: "PD SCIM", Owner: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, connected := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ProvisioningConnected %v", connected), func(t *testing.T) {
+			ap := &scimv1alpha1.AgencyProvisioning{}
+			if connected {
+				ap.Status.Conditions = []metav1.Condition{{Type: scimv1alpha1.ConditionProvisioningConnected,
+					Status: metav1.ConditionTrue, Reason: scimv1alpha1.ReasonSucceeded}}
+			}
+			sum := &scimv1alpha1.ScimUserMapping{Spec: scimv1alpha1.ScimUserMappingSpec{
+				Attributes: []scimv1alpha1.CustomAttribute{
+					{DisplayName: "Badge ID", VariableName: "badgeId", Required: true},
+					{DisplayName: "Rank Name " + strconv.FormatBool(connected), VariableName: "rankName"},
+				}}}
+			r := &ScimUserMappingReconciler{}
+			sc := &mappingScope{sum: sum, ap: ap, org: org, appID: app.ID}
+			if err := r.reconcileSchema(t.Context(), sc); err != nil {
+				t.Fatal(err)
+			}
+			c := meta.FindStatusCondition(sum.Status.Conditions, scimv1alpha1.ConditionSchemaSynced)
+			if c == nil || c.Reason != scimv1alpha1.ReasonWaitingForProvisioning || !sc.written {
+				t.Fatalf("SchemaSynced = %+v, written %v", c, sc.written)
+			}
+			saysNotKept := strings.Contains(c.Message, "did not keep the external name and namespace of badgeId, "+
+				"rankName although the agency's ProvisioningConnected is True")
+			if saysNotKept != connected {
+				t.Fatalf("SchemaSynced message = %q; naming what Okta did not keep: %v, want %v", c.Message,
+					saysNotKept, connected)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"testing"
@@ -131,15 +132,20 @@ func TestClient_AgainstOktaSim(t *testing.T) {
 		t.Fatalf("policies = %+v", policies)
 	}
 
-	must("update schema", c.UpdateAppUserAttributes(ctx, saml.ID, []SchemaAttribute{{
+	kept, err := c.UpdateAppUserAttributes(ctx, saml.ID, []SchemaAttribute{{
 		Name: "badgeId", Title: "Badge ID", Type: "string", Required: true,
 		ExternalName: "badgeId", ExternalNamespace: "urn:ietf:params:scim:schemas:extension:2.0:axon",
-	}}, nil))
+	}}, nil)
+	must("update schema", err)
 	attrs, err := c.GetAppUserAttributes(ctx, saml.ID)
 	must("get schema", err)
-	// Okta keeps the external name and namespace only once provisioning is on for the app.
-	if a := attrs["badgeId"]; !a.Required || a.Title != "Badge ID" {
+	// Okta keeps the external name and namespace only once provisioning is on for the app, and
+	// its answer to the write says so.
+	if a := attrs["badgeId"]; !a.Required || a.Title != "Badge ID" || a.ExternalName != "" {
 		t.Fatalf("attrs = %+v", attrs)
+	}
+	if !maps.Equal(kept, attrs) {
+		t.Fatalf("the write's answer %+v differs from the schema read after it %+v", kept, attrs)
 	}
 	typeID, err := c.DefaultUserTypeID(ctx)
 	must("default user type", err)

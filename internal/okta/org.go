@@ -48,8 +48,10 @@ type Schemas interface {
 	// GetAppUserAttributes returns the app user schema's custom attributes by variable name.
 	GetAppUserAttributes(ctx context.Context, appID string) (map[string]SchemaAttribute, error)
 	// UpdateAppUserAttributes adds or replaces the given attributes and removes those named in
-	// remove. The caller serialises writes for one app.
-	UpdateAppUserAttributes(ctx context.Context, appID string, set []SchemaAttribute, remove []string) error
+	// remove, and returns the custom attributes Okta kept. The caller serialises writes for one
+	// app.
+	UpdateAppUserAttributes(ctx context.Context, appID string, set []SchemaAttribute,
+		remove []string) (map[string]SchemaAttribute, error)
 }
 
 // Mappings manages profile mappings.

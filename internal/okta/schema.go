@@ -14,9 +14,14 @@ func (c *Client) GetAppUserAttributes(ctx context.Context, appID string) (map[st
 	if err := classify(resp, err); err != nil {
 		return nil, fmt.Errorf("get user schema of app %s: %w", appID, err)
 	}
+	return customAttributes(s), nil
+}
+
+// customAttributes reads an app user schema's custom attributes by variable name.
+func customAttributes(s *sdk.UserSchema) map[string]SchemaAttribute {
 	out := map[string]SchemaAttribute{}
-	if s.Definitions == nil || s.Definitions.Custom == nil {
-		return out, nil
+	if s == nil || s.Definitions == nil || s.Definitions.Custom == nil {
+		return out
 	}
 	required := map[string]bool{}
 	for _, n := range s.Definitions.Custom.Required {
@@ -32,15 +37,16 @@ func (c *Client) GetAppUserAttributes(ctx context.Context, appID string) (map[st
 			ExternalName: a.ExternalName, ExternalNamespace: a.ExternalNamespace,
 		}
 	}
-	return out, nil
+	return out
 }
 
 // UpdateAppUserAttributes implements Schemas with one partial schema update: set attributes are
-// written whole, removed ones are sent as null.
+// written whole, removed ones are sent as null. Okta answers with the whole schema as it now
+// is; when the answer carries none, the schema is read again.
 func (c *Client) UpdateAppUserAttributes(ctx context.Context, appID string, set []SchemaAttribute,
-	remove []string) error {
+	remove []string) (map[string]SchemaAttribute, error) {
 	if len(set) == 0 && len(remove) == 0 {
-		return errors.New("update user schema: nothing to change")
+		return nil, errors.New("update user schema: nothing to change")
 	}
 	props := map[string]*sdk.UserSchemaAttribute{}
 	var required []string
@@ -62,9 +68,12 @@ func (c *Client) UpdateAppUserAttributes(ctx context.Context, appID string, set 
 	body := sdk.UserSchema{Definitions: &sdk.UserSchemaDefinitions{Custom: &sdk.UserSchemaPublic{
 		Id: "#custom", Type: "object", Properties: props, Required: required,
 	}}}
-	_, resp, err := c.sdk.UserSchema.UpdateApplicationUserProfile(ctx, appID, body)
+	got, resp, err := c.sdk.UserSchema.UpdateApplicationUserProfile(ctx, appID, body)
 	if err := classify(resp, err); err != nil {
-		return fmt.Errorf("update user schema of app %s: %w", appID, err)
+		return nil, fmt.Errorf("update user schema of app %s: %w", appID, err)
 	}
-	return nil
+	if got == nil || got.Definitions == nil {
+		return c.GetAppUserAttributes(ctx, appID)
+	}
+	return customAttributes(got), nil
 }
