@@ -469,6 +469,13 @@ type AgencyProvisioningStatus struct {
 	// ManualStepRequired and kept afterwards for reference.
 	// +optional
 	ManualStep *ManualStep `json:"manualStep,omitempty"`
+
+	// connectedManualStep holds the manual step's values as they were when
+	// ProvisioningConnected last turned True: what the admin entered in Okta. A spec change
+	// that alters one of them is named in ProvisioningConnected's message until Okta connects
+	// again.
+	// +optional
+	ConnectedManualStep *ManualStep `json:"connectedManualStep,omitempty"`
 }
 
 // ProvisioningRequest describes a request from Okta that the SCIM server accepted.

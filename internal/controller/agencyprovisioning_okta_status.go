@@ -211,13 +211,14 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	clientID := ap.Status.Okta.OIDCClientID
 	// A spec change that alters what the admin entered in Okta needs the admin again: Okta
 	// keeps the old values.
-	changed := manualStepChanges(ap.Status.ManualStep, manualStep(ap))
+	changed := manualStepChanges(enteredInOkta(ap), manualStep(ap))
 	if changed != "" && provisioningConnected(ap) {
 		requireManualStep(ap)
 	}
 	if repErr == nil && clientID != "" && rep.LastAuthenticated != nil && rep.LastAuthenticated.ClientID == clientID &&
 		!beforeDisconnect(ap, rep.LastAuthenticated.Time) {
 		la := rep.LastAuthenticated
+		ap.Status.ConnectedManualStep = manualStep(ap)
 		setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionTrue,
 			scimv1alpha1.ReasonSucceeded,
 			fmt.Sprintf("Okta reached the SCIM server with a token from client %s (%s %s answered %d at %s)",
@@ -256,6 +257,18 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 		scimv1alpha1.ReasonManualStepRequired, msg)
 }
 
+// enteredInOkta is the manual step Okta last connected with; nil while it never has. An agency
+// connected before status kept those values falls back to the step shown last.
+func enteredInOkta(ap *scimv1alpha1.AgencyProvisioning) *scimv1alpha1.ManualStep {
+	if ap.Status.ConnectedManualStep != nil {
+		return ap.Status.ConnectedManualStep
+	}
+	if provisioningConnected(ap) {
+		return ap.Status.ManualStep
+	}
+	return nil
+}
+
 // beforeDisconnect says whether an accepted request at t came before ProvisioningConnected
 // turned False: such a request went to an Okta app or client the operator has replaced since.
 func beforeDisconnect(ap *scimv1alpha1.AgencyProvisioning, t time.Time) bool {
@@ -272,7 +285,7 @@ func requireManualStep(ap *scimv1alpha1.AgencyProvisioning) {
 }
 
 // manualStepChanges says which values the admin entered in Okta differ between the manual step
-// last shown (old) and the one the spec gives now; "" when none does.
+// Okta connected with (old) and the one the spec gives now; "" when none does.
 func manualStepChanges(old, cur *scimv1alpha1.ManualStep) string {
 	if old == nil {
 		return ""

@@ -165,6 +165,57 @@ func TestProvisioningConnected_TrueOnlyForTheOperatorsClient(t *testing.T) {
 	}
 }
 
+// TestProvisioningConnected_ASpecChangeIsNamedUntilOktaConnectsAgain moves the SCIM endpoint
+// of a connected agency: every report read until Okta calls with the new values names what
+// changed and what Okta was set up with, and the next accepted request clears it.
+func TestProvisioningConnected_ASpecChangeIsNamedUntilOktaConnectsAgain(t *testing.T) {
+	ap := testAP()
+	connectedAt := time.Now().Add(-time.Hour)
+	accepted := func(at time.Time) *scimconfig.Report {
+		return &scimconfig.Report{LastAuthenticated: &scimconfig.AuthenticatedRequest{
+			ClientID: "0oaclient", Method: "GET", Path: "/Users", Status: 200, Time: at}}
+	}
+	setProvisioningConnected(ap, accepted(connectedAt), nil)
+	if !provisioningConnected(ap) || ap.Status.ConnectedManualStep == nil ||
+		ap.Status.ConnectedManualStep.ScimConnectorBaseURL != "https://scim.pd.gov/api/v2/agencies/examplepd/scim" {
+		t.Fatalf("after Okta's request: conditions %+v, connectedManualStep %+v", ap.Status.Conditions,
+			ap.Status.ConnectedManualStep)
+	}
+
+	ap.Status.ScimEndpoint = "https://scim2.pd.gov/api/v2/agencies/examplepd/scim"
+	const note = "Changed in the spec since Okta connected: SCIM connector base URL, was " +
+		"https://scim.pd.gov/api/v2/agencies/examplepd/scim; change it in Okta too."
+	for read := 1; read <= 3; read++ {
+		setProvisioningConnected(ap, accepted(connectedAt), nil)
+		c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+		if c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, note) {
+			t.Fatalf("report read %d after the change: %s %q, want False with %q", read, c.Status, c.Message, note)
+		}
+	}
+
+	setProvisioningConnected(ap, accepted(time.Now().Add(time.Second)), nil)
+	c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+	if c.Status != metav1.ConditionTrue || ap.Status.ConnectedManualStep.ScimConnectorBaseURL !=
+		"https://scim2.pd.gov/api/v2/agencies/examplepd/scim" {
+		t.Fatalf("after Okta called with the new values: %s %q, connectedManualStep %+v", c.Status, c.Message,
+			ap.Status.ConnectedManualStep)
+	}
+}
+
+// TestProvisioningConnected_NoChangeNoteBeforeOktaEverConnected: a spec edit before the first
+// connection is not a change to anything entered in Okta.
+func TestProvisioningConnected_NoChangeNoteBeforeOktaEverConnected(t *testing.T) {
+	ap := testAP()
+	setProvisioningConnected(ap, &scimconfig.Report{}, nil)
+	ap.Status.ScimEndpoint = "https://scim2.pd.gov/api/v2/agencies/examplepd/scim"
+	setProvisioningConnected(ap, &scimconfig.Report{}, nil)
+	c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+	if c.Status != metav1.ConditionFalse || strings.Contains(c.Message, "Changed in the spec") ||
+		!strings.Contains(c.Message, "https://scim2.pd.gov/") {
+		t.Fatalf("ProvisioningConnected = %s %q", c.Status, c.Message)
+	}
+}
+
 func TestScimAuthenticated(t *testing.T) {
 	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	mismatch := scimconfig.Rejection{Reason: scimconfig.ReasonIssuerMismatch, Message: "issuer not accepted",
