@@ -114,9 +114,11 @@ type envOptions struct {
 	realReports bool
 }
 
-func newOktaEnv(t *testing.T, o envOptions) *oktaEnv {
+// startSim starts an Okta simulator for org "testorg" on 127.0.0.1, stopped when the test ends,
+// and a client of its management API.
+func startSim(t *testing.T, opts ...oktasim.Option) (*oktasim.Sim, *okta.Client) {
 	t.Helper()
-	sim, err := oktasim.New(append([]oktasim.Option{oktasim.WithOrgName("testorg")}, o.simOpts...)...)
+	sim, err := oktasim.New(append([]oktasim.Option{oktasim.WithOrgName("testorg")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +126,16 @@ func newOktaEnv(t *testing.T, o envOptions) *oktaEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
+	org, err := okta.New(okta.Credentials{OrgURL: sim.URL(), APIToken: sim.APIToken()}, okta.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, org
+}
+
+func newOktaEnv(t *testing.T, o envOptions) *oktaEnv {
+	t.Helper()
+	sim, org := startSim(t, o.simOpts...)
 	e := &oktaEnv{
 		t: t, sim: sim,
 		ns:      "okta-" + strings.ToLower(fmt.Sprintf("%x", time.Now().UnixNano()))[8:],
@@ -138,10 +150,7 @@ func newOktaEnv(t *testing.T, o envOptions) *oktaEnv {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}); err != nil {
 		t.Fatal(err)
 	}
-	e.org, err = okta.New(okta.Credentials{OrgURL: sim.URL(), APIToken: sim.APIToken()}, okta.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.org = org
 	e.createSecret("okta-creds", sim.APIToken())
 	e.startManager(o)
 	return e

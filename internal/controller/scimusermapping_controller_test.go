@@ -13,7 +13,6 @@ import (
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/internal/okta"
-	"github.com/provisioning-dev/scim-operator/internal/oktasim"
 )
 
 func TestSetMappingReady_FalseWinsOverAnEarlierUnknown(t *testing.T) {
@@ -193,18 +192,7 @@ func TestMappingOktaFailure_SchemaNotKeptIsWrittenAgainAfterTheRetryInterval(t *
 // switched it off since): Okta's answer lacks the external names, and SchemaSynced says so at
 // once instead of claiming them.
 func TestReconcileSchema_ReadsOktasAnswerToTheWrite(t *testing.T) {
-	sim, err := oktasim.New(oktasim.WithOrgName("testorg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	org, err := okta.New(okta.Credentials{OrgURL: sim.URL(), APIToken: sim.APIToken()}, okta.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, org := startSim(t)
 	app, err := org.CreateSAMLApp(t.Context(), okta.SAMLAppSpec{Label: "PD SCIM", Owner: "test"})
 	if err != nil {
 		t.Fatal(err)
