@@ -78,6 +78,8 @@ type AgencyProvisioningReconciler struct {
 
 	// announced is what the Events last said about each condition.
 	announced conditionEvents
+	// applied is what was last applied to each agency's objects.
+	applied appliedObjects
 }
 
 // apScope carries one reconcile's state through the steps.
@@ -115,6 +117,7 @@ func (r *AgencyProvisioningReconciler) Reconcile(
 	if err := r.Get(ctx, req.NamespacedName, ap); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.announced.forget(req.NamespacedName)
+			r.applied.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -156,7 +156,8 @@ func (r *AgencyProvisioningReconciler) observeDeployment(ctx context.Context, s 
 	return nil
 }
 
-// applyOwned sets ap as the controller of obj and applies it.
+// applyOwned sets ap as the controller of obj and applies it, unless the same configuration
+// was applied last and nobody has written the object since (appliedObjects).
 func (r *AgencyProvisioningReconciler) applyOwned(
 	ctx context.Context,
 	ap *scimv1alpha1.AgencyProvisioning,
@@ -165,7 +166,24 @@ func (r *AgencyProvisioningReconciler) applyOwned(
 	if err := controllerutil.SetControllerReference(ap, obj, r.Scheme); err != nil {
 		return fmt.Errorf("set owner of %T %q: %w", obj, obj.GetName(), err)
 	}
-	return r.apply(ctx, obj)
+	u, err := toApplyObject(obj)
+	if err != nil {
+		return err
+	}
+	digest, err := applyDigest(u)
+	if err != nil {
+		return err
+	}
+	owner, key := client.ObjectKeyFromObject(ap), appliedKeyOf(u)
+	cur, ok := obj.DeepCopyObject().(client.Object)
+	if ok && r.Get(ctx, key.name, cur) == nil && r.applied.upToDate(owner, key, digest, cur.GetResourceVersion()) {
+		return nil
+	}
+	if err := r.applyUnstructured(ctx, u); err != nil {
+		return err
+	}
+	r.applied.remember(owner, key, digest, u.GetResourceVersion())
+	return nil
 }
 
 // applyOrDelete applies want when it is not nil, and otherwise deletes the object of the
@@ -226,7 +244,12 @@ func (r *AgencyProvisioningReconciler) apply(ctx context.Context, obj client.Obj
 	if err != nil {
 		return err
 	}
-	err = r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
+	return r.applyUnstructured(ctx, u)
+}
+
+// applyUnstructured applies u as apply does; u then holds the API server's answer.
+func (r *AgencyProvisioningReconciler) applyUnstructured(ctx context.Context, u *unstructured.Unstructured) error {
+	err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
 		client.FieldOwner(FieldOwner), client.ForceOwnership)
 	if err != nil {
 		return fmt.Errorf("apply %s %q: %w", u.GetKind(), u.GetName(), err)
