@@ -34,12 +34,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/internal/controller"
+	"github.com/provisioning-dev/scim-operator/internal/okta"
 	// +kubebuilder:scaffold:imports
 )
 
@@ -216,6 +218,10 @@ func main() {
 		os.Exit(1)
 	}
 
+	if err := okta.RegisterMetrics(ctrlmetrics.Registry); err != nil {
+		setupLog.Error(err, "Failed to register the Okta client's metrics")
+		os.Exit(1)
+	}
 	ctrlOpts := controller.Options{ScimServerImage: scimServerImage, Ingress: ingress}
 	oktaOpts.controllerOptions(&ctrlOpts, oktaOpts.factory())
 	if err := controller.Setup(mgr, ctrlOpts); err != nil {

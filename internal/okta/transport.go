@@ -155,7 +155,9 @@ func (t *transport) attempt(ctx context.Context, req *http.Request, body []byte)
 		out.Body = io.NopCloser(bytes.NewReader(body))
 		out.ContentLength = int64(len(body))
 	}
+	start := time.Now()
 	resp, err := t.next.RoundTrip(out)
+	observe(req, resp, time.Since(start))
 	if err != nil {
 		cancel()
 		return nil, err
