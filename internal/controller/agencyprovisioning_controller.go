@@ -118,6 +118,7 @@ func (r *AgencyProvisioningReconciler) Reconcile(
 		if apierrors.IsNotFound(err) {
 			r.announced.forget(req.NamespacedName)
 			r.applied.forget(req.NamespacedName)
+			forgetConditions(kindAgencyProvisioning, req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -184,6 +185,7 @@ func (r *AgencyProvisioningReconciler) finishStatus(
 	}
 	meta.SetStatusCondition(&ap.Status.Conditions, readyCondition(ap.Status.Conditions, ap.Generation))
 	r.recordTransitions(ctx, before.Status.Conditions, ap)
+	exportConditions(kindAgencyProvisioning, ap, ap.Status.Conditions)
 	if equality.Semantic.DeepEqual(before.Status, ap.Status) {
 		return reconcileErr
 	}

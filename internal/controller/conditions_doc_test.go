@@ -21,8 +21,8 @@ const conditionsDocPath = "../../docs/conditions.md"
 
 // The kinds, as the doc's "<Kind> conditions" headings name them.
 const (
-	kindAP  = "AgencyProvisioning"
-	kindSUM = "ScimUserMapping"
+	kindAP  = kindAgencyProvisioning
+	kindSUM = kindScimUserMapping
 )
 
 // documentedConditions lists, per kind, every condition type the controllers set and every

@@ -72,6 +72,7 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.Get(ctx, req.NamespacedName, &sum); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.announced.forget(req.NamespacedName)
+			forgetConditions(kindScimUserMapping, req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -85,6 +86,7 @@ func (r *ScimUserMappingReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			sum.Status.ObservedGeneration = sum.Generation
 		}
 		r.announced.record(ctx, r.Recorder, &sum, orig.Status.Conditions, sum.Status.Conditions)
+		exportConditions(kindScimUserMapping, &sum, sum.Status.Conditions)
 		if err := r.Status().Patch(ctx, &sum, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
 			retErr = errors.Join(retErr, fmt.Errorf("patch ScimUserMapping status: %w", err))
 		}
