@@ -247,13 +247,13 @@ func managerArgs(dep *unstructured.Unstructured) []string {
 	return args
 }
 
-// TestChart_OptionalObjectsFollowTheirSwitches checks that the ServiceMonitor and the
-// NetworkPolicy appear only when enabled, and that the manager's ClusterRole carries exactly
-// the rules controller-gen generated.
+// TestChart_OptionalObjectsFollowTheirSwitches checks that the ServiceMonitor, the
+// PrometheusRule and the NetworkPolicy appear only when enabled, and that the manager's
+// ClusterRole carries exactly the rules controller-gen generated.
 func TestChart_OptionalObjectsFollowTheirSwitches(t *testing.T) {
 	helm := tool(t, "helm")
 	plain := decodeObjects(t, run(t, nil, helm, "template", "x", chartDir))
-	for _, kind := range []string{"ServiceMonitor", "NetworkPolicy"} {
+	for _, kind := range []string{"ServiceMonitor", "PrometheusRule", "NetworkPolicy"} {
 		if findObject(plain, kind, "") != nil {
 			t.Errorf("%s rendered with the default values", kind)
 		}
@@ -273,10 +273,12 @@ func TestChart_OptionalObjectsFollowTheirSwitches(t *testing.T) {
 	}
 
 	enabled := decodeObjects(t, run(t, nil, helm, "template", "x", chartDir,
-		"--set", "metrics.serviceMonitor.enabled=true,networkPolicy.enabled=true,metrics.port=9443"))
+		"--set", "metrics.serviceMonitor.enabled=true,networkPolicy.enabled=true,metrics.port=9443",
+		"--set", "metrics.prometheusRule.enabled=true,metrics.prometheusRule.for=5m"))
 	if findObject(enabled, "ServiceMonitor", "") == nil {
 		t.Error("no ServiceMonitor with metrics.serviceMonitor.enabled=true")
 	}
+	checkPrometheusRule(t, findObject(enabled, "PrometheusRule", ""))
 	np := findObject(enabled, "NetworkPolicy", "")
 	if np == nil {
 		t.Fatal("no NetworkPolicy with networkPolicy.enabled=true")
@@ -284,6 +286,39 @@ func TestChart_OptionalObjectsFollowTheirSwitches(t *testing.T) {
 	ingress, _, _ := unstructured.NestedSlice(np.Object, "spec", "ingress")
 	if len(ingress) != 1 || !strings.Contains(fmt.Sprint(ingress[0]), "port:9443") {
 		t.Errorf("NetworkPolicy ingress %v: want one rule for the metrics port 9443", ingress)
+	}
+}
+
+// checkPrometheusRule: the chart's alerts, each on a metric the manager exports, for the
+// configured time, with Prometheus's own {{ $labels }} left for Prometheus to fill in.
+func checkPrometheusRule(t *testing.T, rule *unstructured.Unstructured) {
+	t.Helper()
+	if rule == nil {
+		t.Fatal("no PrometheusRule with metrics.prometheusRule.enabled=true")
+	}
+	groups, _, _ := unstructured.NestedSlice(rule.Object, "spec", "groups")
+	if len(groups) != 1 {
+		t.Fatalf("PrometheusRule groups = %v", groups)
+	}
+	rules, _, _ := unstructured.NestedSlice(groups[0].(map[string]any), "rules")
+	want := map[string]string{
+		"ScimAgencyNotReady":      `scim_operator_condition{kind="AgencyProvisioning",type="Ready",status="True"}`,
+		"ScimUserMappingNotReady": `scim_operator_condition{kind="ScimUserMapping",type="Ready",status="True"}`,
+		"ScimOktaRateLimited":     `scim_operator_okta_requests_total{code="429"}`,
+	}
+	for _, r := range rules {
+		m := r.(map[string]any)
+		alert, _ := m["alert"].(string)
+		expr, _ := m["expr"].(string)
+		summary, _, _ := unstructured.NestedString(m, "annotations", "summary")
+		if w, ok := want[alert]; !ok || !strings.Contains(expr, w) || m["for"] != "5m" ||
+			!strings.Contains(summary, "{{ $labels.") {
+			t.Errorf("alert %q: expr %q, for %v, summary %q", alert, expr, m["for"], summary)
+		}
+		delete(want, alert)
+	}
+	if len(want) > 0 {
+		t.Errorf("alerts missing: %v", want)
 	}
 }
 
