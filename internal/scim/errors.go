@@ -87,7 +87,8 @@ const retryAfterSeconds = "10"
 // asError is the one function that turns any error into the Error the client sees. Errors it
 // does not know become 500 with a detail that reveals nothing; only store failures reach it.
 // A store that did not answer before the request's deadline, or that rolled the write back
-// for a concurrent one, is 503: the request may succeed when retried.
+// for a concurrent one, or whose database cannot be reached, is 503: the request may succeed
+// when retried.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -96,6 +97,10 @@ func asError(err error) *Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Status: http.StatusServiceUnavailable, Err: err,
 			Detail: "the directory did not answer in time; retry later"}
+	}
+	if directory.Unreachable(err) {
+		return &Error{Status: http.StatusServiceUnavailable, Err: err,
+			Detail: "the directory's database cannot be reached; retry later"}
 	}
 	if errors.Is(err, directory.ErrConcurrentWrite) {
 		return &Error{Status: http.StatusServiceUnavailable, Err: err,

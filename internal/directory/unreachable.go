@@ -1,0 +1,55 @@
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Unreachable reports whether err says that the database could not be reached or dropped the
+// connection: PostgreSQL stopped, restarting or out of connections, or the network between
+// them cut. Such a request may succeed when it is sent again once the database is back. A
+// write that failed this way at its commit may or may not have been stored. A context that
+// ended (a request past its deadline) is not this, even though its error looks like a network
+// timeout.
+func Unreachable(err error) bool {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return unreachableCode(pgErr.Code)
+	}
+	return false
+}
+
+// unreachableCode says whether a PostgreSQL error code means that the server went away or
+// cannot take the session now (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+func unreachableCode(code string) bool {
+	switch code {
+	case "57P01", // admin_shutdown: the server is stopping
+		"57P02", // crash_shutdown
+		"57P03", // cannot_connect_now: starting up or in recovery
+		"53300": // too_many_connections
+		return true
+	}
+	// Class 08: connection exception.
+	return len(code) == 5 && code[:2] == "08"
+}
