@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
@@ -333,5 +334,296 @@ func TestReplicas_StoreOutageIs503AndRecoversWithoutRestart(t *testing.T) {
 		if strings.Contains(in.stderr.String(), password) {
 			t.Errorf("replica %d log holds the database password", i)
 		}
+	}
+}
+
+// createUsers creates n users through the replicas in turn and returns their ids.
+func createUsers(t *testing.T, bases []string, token, prefix string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range n {
+		name := fmt.Sprintf("%s%d@agency.example", prefix, i)
+		st, b := call(t, http.MethodPost, bases[i%len(bases)]+"/Users", token, userBody(name, name, "00u"+name))
+		if st != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", name, st, b)
+		}
+		var u struct{ ID string }
+		if err := json.Unmarshal(b, &u); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	return ids
+}
+
+// TestReplicas_ConcurrentGroupPatchesLoseNoMember adds and removes members of one group
+// through three replicas at once: every add that answered 204 is a member at the end, every
+// remove that answered 204 is not.
+func TestReplicas_ConcurrentGroupPatchesLoseNoMember(t *testing.T) {
+	o := newOrg(t)
+	_, bases := replicas(t, o, postgresDatabase(t), 3)
+	token := o.token(t)
+	const adds, removes = 30, 10
+	ids := createUsers(t, bases, token, "member", adds+removes)
+	members := ""
+	for _, id := range ids[adds:] {
+		members += fmt.Sprintf(`,{"value": %q}`, id)
+	}
+	st, b := call(t, http.MethodPost, bases[0]+"/Groups", token,
+		`{"displayName": "Night Shift", "members": [`+members[1:]+`]}`)
+	if st != http.StatusCreated {
+		t.Fatalf("create group: %d %s", st, b)
+	}
+	var g struct{ ID string }
+	_ = json.Unmarshal(b, &g)
+
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			op := fmt.Sprintf(`{"op": "add", "path": "members", "value": [{"value": %q}]}`, id)
+			if i >= adds {
+				op = fmt.Sprintf(`{"op": "remove", "path": "members[value eq \"%s\"]"}`, id)
+			}
+			st, b := call(t, http.MethodPatch, bases[i%len(bases)]+"/Groups/"+g.ID, token,
+				`{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [`+op+`]}`)
+			if st != http.StatusNoContent {
+				t.Errorf("patch %d: %d %s", i, st, b)
+			}
+		})
+	}
+	wg.Wait()
+
+	for r, base := range bases {
+		st, b := call(t, http.MethodGet, base+"/Groups/"+g.ID, token, "")
+		var got struct{ Members []struct{ Value string } }
+		if err := json.Unmarshal(b, &got); st != http.StatusOK || err != nil {
+			t.Fatalf("replica %d get group: %d %v %s", r, st, err, b)
+		}
+		have := map[string]bool{}
+		for _, m := range got.Members {
+			have[m.Value] = true
+		}
+		for i, id := range ids {
+			if have[id] != (i < adds) {
+				t.Errorf("replica %d: user %d member = %v, want %v", r, i, have[id], i < adds)
+			}
+		}
+		if len(got.Members) != adds {
+			t.Errorf("replica %d: %d members, want %d", r, len(got.Members), adds)
+		}
+	}
+}
+
+// TestReplicas_PagingWhileAnotherReplicaCreates pages through users on one replica while two
+// others create users: no user is seen twice, and every user that existed before paging began
+// is seen.
+func TestReplicas_PagingWhileAnotherReplicaCreates(t *testing.T) {
+	o := newOrg(t)
+	_, bases := replicas(t, o, postgresDatabase(t), 3)
+	token := o.token(t)
+	before := createUsers(t, bases, token, "early", 60)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var created atomic.Int64
+	for w := 1; w <= 2; w++ {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name := fmt.Sprintf("late%d-%d@agency.example", w, i)
+				if st, b := call(t, http.MethodPost, bases[w]+"/Users", token, userBody(name, name, "00u"+name)); st != http.StatusCreated {
+					t.Errorf("create during paging: %d %s", st, b)
+					return
+				}
+				created.Add(1)
+			}
+		})
+	}
+	seen := map[string]int{}
+	for start := 1; ; start += 7 {
+		st, b := call(t, http.MethodGet, fmt.Sprintf("%s/Users?startIndex=%d&count=7", bases[0], start), token, "")
+		var page struct {
+			TotalResults int
+			Resources    []struct{ ID string }
+		}
+		if err := json.Unmarshal(b, &page); st != http.StatusOK || err != nil {
+			t.Fatalf("page at %d: %d %v %s", start, st, err, b)
+		}
+		for _, u := range page.Resources {
+			seen[u.ID]++
+		}
+		if len(page.Resources) < 7 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	for id, n := range seen {
+		if n > 1 {
+			t.Errorf("user %s seen %d times", id, n)
+		}
+	}
+	for _, id := range before {
+		if seen[id] != 1 {
+			t.Errorf("user %s created before paging seen %d times", id, seen[id])
+		}
+	}
+	t.Logf("paged %d users while %d were created", len(seen), created.Load())
+}
+
+// TestReplicas_ETagsHoldAcrossReplicas reads a user on one replica and writes it on others:
+// the version read on one is current on all, and a write with a stale version fails on any.
+func TestReplicas_ETagsHoldAcrossReplicas(t *testing.T) {
+	o := newOrg(t)
+	_, bases := replicas(t, o, postgresDatabase(t), 3)
+	token := o.token(t)
+	id := createUsers(t, bases, token, "etag", 1)[0]
+	get := func(base string) string {
+		st, b := call(t, http.MethodGet, base+"/Users/"+id, token, "")
+		var u struct{ Meta struct{ Version string } }
+		if err := json.Unmarshal(b, &u); st != http.StatusOK || err != nil || u.Meta.Version == "" {
+			t.Fatalf("get: %d %v %s", st, err, b)
+		}
+		return u.Meta.Version
+	}
+	patch := func(base, ifMatch string) int {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPatch, base+"/Users/"+id, strings.NewReader(
+			`{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			  "Operations": [{"op": "replace", "path": "displayName", "value": "Night Shift"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		req.Header.Set("If-Match", ifMatch)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	v1 := get(bases[0])
+	if v := get(bases[1]); v != v1 {
+		t.Fatalf("replica 1 shows version %s, replica 0 %s", v, v1)
+	}
+	if st := patch(bases[1], v1); st != http.StatusOK {
+		t.Fatalf("patch with the current version on another replica: %d", st)
+	}
+	for r, base := range bases {
+		if st := patch(base, v1); st != http.StatusPreconditionFailed {
+			t.Errorf("replica %d: patch with the stale version answered %d, want 412", r, st)
+		}
+	}
+	if v2 := get(bases[2]); v2 == v1 {
+		t.Errorf("version did not change after the write: %s", v2)
+	}
+}
+
+// TestReplicas_AcknowledgedWritesSurviveKill9OfAReplica kills one replica with SIGKILL while
+// it creates users: every create it acknowledged is readable on the other replica, which keeps
+// serving writes.
+func TestReplicas_AcknowledgedWritesSurviveKill9OfAReplica(t *testing.T) {
+	o := newOrg(t)
+	ins, bases := replicas(t, o, postgresDatabase(t), 2)
+	token := o.token(t)
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				name := fmt.Sprintf("k%d-%d@agency.example", w, i)
+				req, err := http.NewRequest(http.MethodPost, bases[0]+"/Users",
+					strings.NewReader(userBody(name, name, "00u"+name)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/scim+json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return // the replica is gone
+				}
+				var u struct{ ID string }
+				err = json.NewDecoder(resp.Body).Decode(&u)
+				_ = resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated && err == nil {
+					mu.Lock()
+					acked = append(acked, u.ID)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(700 * time.Millisecond)
+	if err := ins[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	_ = ins[0].cmd.Wait()
+	if len(acked) == 0 {
+		t.Fatal("no create was acknowledged before the kill")
+	}
+	for _, id := range acked {
+		if st, b := call(t, http.MethodGet, bases[1]+"/Users/"+id, token, ""); st != http.StatusOK {
+			t.Errorf("acknowledged user %s after kill -9: %d %s", id, st, b)
+		}
+	}
+	began := time.Now()
+	createUsers(t, bases[1:], token, "after-kill", 3)
+	t.Logf("%d acknowledged creates survived; 3 creates after the kill took %s", len(acked), time.Since(began))
+}
+
+// TestReplicas_StartTogetherOnAnEmptyDatabase starts three replicas at the same moment on an
+// empty database: each migration is applied once, the configured user groups are created
+// once, and no replica reports a store problem or fails to open.
+func TestReplicas_StartTogetherOnAnEmptyDatabase(t *testing.T) {
+	o := newOrg(t)
+	database := postgresDatabase(t)
+	type replica struct{ config, api, metrics string }
+	var rs []replica
+	for range 3 {
+		c, a, m := replicaConfig(t, o.srv.URL, database)
+		rs = append(rs, replica{c, a, m})
+	}
+	ins := make([]*instance, len(rs))
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Go(func() { ins[i] = start(t, r.config, r.api, r.metrics) })
+	}
+	wg.Wait()
+	token := o.token(t)
+	for i, in := range ins {
+		if in == nil {
+			t.FailNow()
+		}
+		if strings.Contains(in.stderr.String(), "Opening the directory failed") {
+			t.Errorf("replica %d failed to open the directory:\n%s", i, in.stderr)
+		}
+		st, b := call(t, http.MethodGet, in.api+"/api/v2/agencies/"+agency+"/scim/Groups", token, "")
+		var list struct{ TotalResults int }
+		if err := json.Unmarshal(b, &list); st != http.StatusOK || err != nil || list.TotalResults != 1 {
+			t.Errorf("replica %d groups: %d %v %s", i, st, err, b)
+		}
+	}
+	db, err := sql.Open("pgx", database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	var versions, distinct int
+	if err := db.QueryRowContext(t.Context(), "SELECT count(*), count(DISTINCT version) FROM schema_migrations").
+		Scan(&versions, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if versions != distinct || versions == 0 {
+		t.Errorf("schema_migrations holds %d rows for %d versions", versions, distinct)
 	}
 }
