@@ -225,8 +225,8 @@ func (r *AgencyProvisioningReconciler) event(
 
 // SetupWithManager registers the controller: it watches AgencyProvisionings (spec and
 // annotation changes), the objects they own, the store's volume claims, the SCIM server's pods
-// (to say why they are not ready), and the Secrets they name, so a credentials or postgres
-// Secret created or fixed is acted on at once.
+// (to say why they are not ready), and the Secrets they name (metadata only, see
+// ClientOptions), so a credentials or postgres Secret created or fixed is acted on at once.
 func (r *AgencyProvisioningReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	err := mgr.GetFieldIndexer().IndexField(context.Background(), &scimv1alpha1.AgencyProvisioning{},
 		secretNameIndex, secretNames)
@@ -242,7 +242,7 @@ func (r *AgencyProvisioningReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&networkingv1.Ingress{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(claimOwner)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretUsers)).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretUsers)).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podOwner)).
 		Named("agencyprovisioning").
 		Complete(r)

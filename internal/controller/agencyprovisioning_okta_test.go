@@ -169,10 +169,8 @@ func (e *oktaEnv) startManager(o envOptions) {
 			SkipNameValidation:      ptr.To(true),
 			MaxConcurrentReconciles: max(o.apWorkers, 1),
 		},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&scimv1alpha1.AgencyProvisioning{}: {Label: selector},
-			&scimv1alpha1.ScimUserMapping{}:    {Label: selector},
-		}},
+		Cache:  cache.Options{ByObject: agencyCache(selector)},
+		Client: ClientOptions(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -19,10 +22,25 @@ import (
 const EventSource = "scim-operator"
 
 // CacheByObject narrows the manager's cache for kinds the controllers watch that exist far
-// beyond the operator's objects: of all pods, only the SCIM server pods it made are cached.
+// beyond the operator's objects: of all pods, ConfigMaps, Services, Deployments, Ingresses,
+// PodDisruptionBudgets and volume claims in the cluster, only those the operator made (its
+// labels) are cached. Reads of the operator's own objects go through this cache, so an object
+// of the same name without those labels is never taken for one of them.
 func CacheByObject() map[client.Object]cache.ByObject {
-	pods := labels.SelectorFromSet(labels.Set{LabelManagedBy: managerName, LabelName: containerName})
-	return map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: pods}}
+	ours := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{LabelManagedBy: managerName,
+		LabelName: containerName})}
+	return map[client.Object]cache.ByObject{
+		&corev1.Pod{}: ours, &corev1.ConfigMap{}: ours, &corev1.Service{}: ours,
+		&corev1.PersistentVolumeClaim{}: ours, &appsv1.Deployment{}: ours, &networkingv1.Ingress{}: ours,
+		&policyv1.PodDisruptionBudget{}: ours,
+	}
+}
+
+// ClientOptions keeps Secrets out of the manager's cache: the operator reads the few Secrets an
+// agency names straight from the API server, and watches Secrets' metadata only, so the
+// cluster's Secret data is never held in its memory.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
 }
 
 // Options configure the operator's controllers. cmd/main.go fills them from its flags; the

@@ -39,10 +39,8 @@ func newSetupManager(t *testing.T) ctrl.Manager {
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&scimv1alpha1.AgencyProvisioning{}: {Label: selector},
-			&scimv1alpha1.ScimUserMapping{}:    {Label: selector},
-		}},
+		Cache:                  cache.Options{ByObject: agencyCache(selector)},
+		Client:                 ClientOptions(),
 	})
 	if err != nil {
 		t.Fatal(err)

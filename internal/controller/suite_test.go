@@ -94,6 +94,14 @@ func suiteCache(agencies labels.Selector) map[client.Object]cache.ByObject {
 	return by
 }
 
+// agencyCache is the operator's cache (CacheByObject) narrowed to the AgencyProvisionings and
+// ScimUserMappings with the given labels.
+func agencyCache(selector labels.Selector) map[client.Object]cache.ByObject {
+	by := suiteCache(selector)
+	by[&scimv1alpha1.ScimUserMapping{}] = cache.ByObject{Label: selector}
+	return by
+}
+
 // startWorkloadManager runs the AgencyProvisioning controller, without Okta steps, for the
 // AgencyProvisionings labelled with workloadSuiteLabel.
 func startWorkloadManager(ctx context.Context) error {
@@ -104,6 +112,7 @@ func startWorkloadManager(ctx context.Context) error {
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 		Cache:                  cache.Options{ByObject: suiteCache(selector)},
+		Client:                 ClientOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("new manager: %w", err)

@@ -51,6 +51,7 @@ func (e *Env) startOperator(ctx context.Context) error {
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 		Cache:                  cache.Options{ByObject: controller.CacheByObject()},
+		Client:                 controller.ClientOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("create the manager: %w", err)
