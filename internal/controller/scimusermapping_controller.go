@@ -576,7 +576,8 @@ func setMappingReady(sum *scimv1alpha1.ScimUserMapping) {
 }
 
 // SetupWithManager watches ScimUserMappings (spec changes) and wakes them when their
-// AgencyProvisioning's SAML app id, ProvisioningConnected or sync request changes.
+// AgencyProvisioning's SAML app id, ProvisioningConnected, OktaAuthenticated or sync request
+// changes.
 func (r *ScimUserMappingReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&scimv1alpha1.ScimUserMapping{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -587,6 +588,12 @@ func (r *ScimUserMappingReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
+// oktaAuthenticated says whether the agency's Okta credentials worked at its last sync; a
+// mapping that failed on them syncs again as soon as they do.
+func oktaAuthenticated(ap *scimv1alpha1.AgencyProvisioning) bool {
+	return meta.IsStatusConditionTrue(ap.Status.Conditions, scimv1alpha1.ConditionOktaAuthenticated)
+}
+
 // agencyChangedForMappings passes the AgencyProvisioning updates a mapping acts on.
 func agencyChangedForMappings() predicate.Predicate {
 	return predicate.Funcs{
@@ -595,6 +602,7 @@ func agencyChangedForMappings() predicate.Predicate {
 			n, ok2 := e.ObjectNew.(*scimv1alpha1.AgencyProvisioning)
 			return ok1 && ok2 && (o.Status.Okta.SAMLAppID != n.Status.Okta.SAMLAppID ||
 				provisioningConnected(o) != provisioningConnected(n) ||
+				oktaAuthenticated(o) != oktaAuthenticated(n) ||
 				o.Annotations[AnnotationSyncRequest] != n.Annotations[AnnotationSyncRequest])
 		},
 	}

@@ -10,6 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/internal/okta"
@@ -223,6 +225,46 @@ func TestReconcileSchema_ReadsOktasAnswerToTheWrite(t *testing.T) {
 			if saysNotKept != connected {
 				t.Fatalf("SchemaSynced message = %q; naming what Okta did not keep: %v, want %v", c.Message,
 					saysNotKept, connected)
+			}
+		})
+	}
+}
+
+func TestAgencyChangedForMappings_PassesWhatAMappingActsOn(t *testing.T) {
+	withCondition := func(ap *scimv1alpha1.AgencyProvisioning, typ string, status metav1.ConditionStatus) {
+		meta.SetStatusCondition(&ap.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: "x"})
+	}
+	tests := []struct {
+		name   string
+		change func(*scimv1alpha1.AgencyProvisioning)
+		want   bool
+	}{
+		{name: "nothing a mapping uses", change: func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Status.Users = ptr.To[int64](3)
+		}},
+		{name: "a new SAML app", want: true, change: func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Status.Okta.SAMLAppID = "0oanew"
+		}},
+		{name: "provisioning connected", want: true, change: func(ap *scimv1alpha1.AgencyProvisioning) {
+			withCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionTrue)
+		}},
+		{name: "the credentials work again", want: true, change: func(ap *scimv1alpha1.AgencyProvisioning) {
+			withCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionTrue)
+		}},
+		{name: "a sync request", want: true, change: func(ap *scimv1alpha1.AgencyProvisioning) {
+			ap.Annotations = map[string]string{AnnotationSyncRequest: "now"}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := &scimv1alpha1.AgencyProvisioning{}
+			old.Status.Okta.SAMLAppID = "0oasaml"
+			withCondition(old, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse)
+			cur := old.DeepCopy()
+			tt.change(cur)
+			got := agencyChangedForMappings().Update(event.UpdateEvent{ObjectOld: old, ObjectNew: cur})
+			if got != tt.want {
+				t.Fatalf("passes = %v, want %v", got, tt.want)
 			}
 		})
 	}
