@@ -146,3 +146,60 @@ func TestStoreState_KeepsWhenAProblemBeganAndHidesThePassword(t *testing.T) {
 		})
 	}
 }
+
+// hangStore is a store whose database stopped answering (frozen, or its packets dropped):
+// Ping and Counts return only when their context ends.
+type hangStore struct{ directory.Store }
+
+func (hangStore) Ping(ctx context.Context) error {
+	<-ctx.Done()
+	return fmt.Errorf("ping postgres: %w", ctx.Err())
+}
+
+func (hangStore) Counts(ctx context.Context) (directory.Counts, error) {
+	<-ctx.Done()
+	return directory.Counts{}, fmt.Errorf("read counters: %w", ctx.Err())
+}
+
+// TestProbes_ReportAnswersWhileTheStoreHangs: the operator reads /report with a 5 s timeout,
+// so a database that stops answering must still give a report in time, saying why.
+func TestProbes_ReportAnswersWhileTheStoreHangs(t *testing.T) {
+	mon, err := scim.NewMonitor(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := &storeState{}
+	state.set(hangStore{})
+	mux := metricsMux(&scimconfig.Config{AgencyID: "a"}, prometheus.NewRegistry(), mon, state)
+	for _, path := range []string{scimconfig.ReportPath, "/readyz"} {
+		t.Run(path, func(t *testing.T) {
+			done := make(chan *httptest.ResponseRecorder, 1)
+			began := time.Now()
+			go func() {
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
+				done <- rec
+			}()
+			var rec *httptest.ResponseRecorder
+			select {
+			case rec = <-done:
+			case <-time.After(probeTimeout + 3*time.Second):
+				t.Fatalf("%s did not answer within %s while the store hangs", path, probeTimeout+3*time.Second)
+			}
+			t.Logf("%s answered %d in %s", path, rec.Code, time.Since(began).Round(time.Millisecond))
+			if path == "/readyz" {
+				if rec.Code != http.StatusServiceUnavailable {
+					t.Errorf("/readyz = %d, want 503", rec.Code)
+				}
+				return
+			}
+			var body scimconfig.Report
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != http.StatusOK ||
+				!body.CountsUnavailable || body.Store == nil || body.Store.Reason != scimconfig.StoreUnreachable ||
+				!strings.Contains(body.Store.Message, "did not answer within") {
+				t.Errorf("/report = %d %s (%v), want counts unavailable and StoreUnreachable saying it did not answer",
+					rec.Code, rec.Body, err)
+			}
+		})
+	}
+}

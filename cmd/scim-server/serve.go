@@ -243,6 +243,15 @@ func (s *storeState) get() directory.Store {
 	return st
 }
 
+// probeError says that the store did not answer a probe in time, rather than only "context
+// deadline exceeded", for the report's store message.
+func probeError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("the directory did not answer within %s: %w", probeTimeout, err)
+	}
+	return err
+}
+
 func metricsMux(
 	cfg *scimconfig.Config,
 	reg *prometheus.Registry,
@@ -265,7 +274,7 @@ func metricsMux(
 		defer cancel()
 		if err := st.Ping(ctx); err != nil {
 			if r.Context().Err() == nil {
-				state.failed(err)
+				state.failed(probeError(err))
 			}
 			http.Error(w, "directory unreachable", http.StatusServiceUnavailable)
 			return
@@ -279,11 +288,15 @@ func metricsMux(
 		if st := state.get(); st != nil {
 			counter = st
 		}
-		report, err := monitor.Report(r.Context(), cfg.AgencyID, counter)
+		// The operator reads the report with a short timeout: a database that stops answering
+		// must not hold the report, which is how the operator learns of it.
+		ctx, cancel := context.WithTimeout(r.Context(), probeTimeout)
+		defer cancel()
+		report, err := monitor.Report(ctx, cfg.AgencyID, counter)
 		w.Header().Set("Content-Type", "application/json")
 		switch {
 		case err != nil && r.Context().Err() == nil:
-			state.failed(err)
+			state.failed(probeError(err))
 		case err == nil && counter != nil:
 			state.answered()
 		}
