@@ -247,13 +247,13 @@ func managerArgs(dep *unstructured.Unstructured) []string {
 	return args
 }
 
-// TestChart_OptionalObjectsFollowTheirSwitches checks that the ServiceMonitor, the
-// PrometheusRule and the NetworkPolicy appear only when enabled, and that the manager's
+// TestChart_OptionalObjectsFollowTheirSwitches checks that the ServiceMonitor, the SCIM
+// servers' PodMonitor, the PrometheusRule and the NetworkPolicy appear only when enabled, and that the manager's
 // ClusterRole carries exactly the rules controller-gen generated.
 func TestChart_OptionalObjectsFollowTheirSwitches(t *testing.T) {
 	helm := tool(t, "helm")
 	plain := decodeObjects(t, run(t, nil, helm, "template", "x", chartDir))
-	for _, kind := range []string{"ServiceMonitor", "PrometheusRule", "NetworkPolicy"} {
+	for _, kind := range []string{"ServiceMonitor", "PodMonitor", "PrometheusRule", "NetworkPolicy"} {
 		if findObject(plain, kind, "") != nil {
 			t.Errorf("%s rendered with the default values", kind)
 		}
@@ -274,11 +274,20 @@ func TestChart_OptionalObjectsFollowTheirSwitches(t *testing.T) {
 
 	enabled := decodeObjects(t, run(t, nil, helm, "template", "x", chartDir,
 		"--set", "metrics.serviceMonitor.enabled=true,networkPolicy.enabled=true,metrics.port=9443",
-		"--set", "metrics.prometheusRule.enabled=true,metrics.prometheusRule.for=5m"))
+		"--set", "metrics.prometheusRule.enabled=true,metrics.prometheusRule.for=5m",
+		"--set", "metrics.scimServerPodMonitor.enabled=true"))
 	if findObject(enabled, "ServiceMonitor", "") == nil {
 		t.Error("no ServiceMonitor with metrics.serviceMonitor.enabled=true")
 	}
 	checkPrometheusRule(t, findObject(enabled, "PrometheusRule", ""))
+	pm := findObject(enabled, "PodMonitor", "")
+	if pm == nil {
+		t.Fatal("no PodMonitor with metrics.scimServerPodMonitor.enabled=true")
+	}
+	if any, _, _ := unstructured.NestedBool(pm.Object, "spec", "namespaceSelector", "any"); !any {
+		t.Errorf("PodMonitor namespaceSelector %v: want any namespace when watchNamespaces is empty",
+			pm.Object["spec"])
+	}
 	np := findObject(enabled, "NetworkPolicy", "")
 	if np == nil {
 		t.Fatal("no NetworkPolicy with networkPolicy.enabled=true")

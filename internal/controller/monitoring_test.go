@@ -1,9 +1,13 @@
 package controller
 
 import (
+	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,4 +67,26 @@ func TestConditionMetric_FollowsTheConditionsAndGoesWithTheObject(t *testing.T) 
 		g.Expect(apierrors.IsNotFound(err)).To(BeTrue())
 		g.Expect(conditionSeries(g, kindAgencyProvisioning, ap.Namespace, ap.Name)).To(BeEmpty())
 	}, eventually, poll).Should(Succeed())
+}
+
+// TestChartPodMonitor_SelectsTheSCIMServerPods ties the chart's PodMonitor to the pods
+// renderDeployment makes: its selector labels are on the pod template, and the port it scrapes
+// is the container's metrics port.
+func TestChartPodMonitor_SelectsTheSCIMServerPods(t *testing.T) {
+	tmpl, err := os.ReadFile("../../charts/scim-operator/templates/scim-server-podmonitor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := renderDeployment(newAgency("ns", "pd"), testImage, "sum")
+	pod := dep.Spec.Template
+	for _, k := range []string{LabelManagedBy, LabelName} {
+		if want := k + ": " + pod.Labels[k]; pod.Labels[k] == "" || !strings.Contains(string(tmpl), want) {
+			t.Errorf("the PodMonitor does not select %q", want)
+		}
+	}
+	ports := pod.Spec.Containers[0].Ports
+	if !slices.ContainsFunc(ports, func(p corev1.ContainerPort) bool { return p.Name == metricsPortName }) ||
+		!strings.Contains(string(tmpl), "- port: "+metricsPortName+"\n") {
+		t.Errorf("the PodMonitor does not scrape the container port %q (ports %v)", metricsPortName, ports)
+	}
 }
