@@ -27,6 +27,8 @@ func TestUnreachable_TellsALostDatabaseFromOtherFailures(t *testing.T) {
 		{name: "connection closed", err: io.EOF, want: true},
 		{name: "bad pooled connection", err: driver.ErrBadConn, want: true},
 		{name: "pool closed connection", err: sql.ErrConnDone, want: true},
+		{name: "driver closed the connection", err: fmt.Errorf("begin transaction: %w", pgconn.ErrConnClosed), want: true},
+		{name: "a failed statement then a failed roll back", err: errors.Join(fmt.Errorf("lock user positions: %w", io.ErrUnexpectedEOF), errors.New("roll back: conn closed")), want: true},
 		{name: "server stopping", err: &pgconn.PgError{Code: "57P01"}, want: true},
 		{name: "server starting", err: fmt.Errorf("get user: %w", &pgconn.PgError{Code: "57P03"}), want: true},
 		{name: "too many connections", err: &pgconn.PgError{Code: "53300"}, want: true},
