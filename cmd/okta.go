@@ -18,6 +18,7 @@ type oktaFlags struct {
 	resyncPeriod     time.Duration
 	reportPoll       time.Duration
 	reportAnnotation bool
+	workers          int
 }
 
 func bindOktaFlags(fs *flag.FlagSet) *oktaFlags {
@@ -31,6 +32,9 @@ func bindOktaFlags(fs *flag.FlagSet) *oktaFlags {
 	fs.DurationVar(&f.reportPoll, "scim-report-poll-interval", controller.DefaultReportPollInterval,
 		"How often a SCIM server's report (token rejections, counts) is read between full Okta syncs. "+
 			"A read makes no Okta call.")
+	fs.IntVar(&f.workers, "max-concurrent-reconciles", controller.DefaultWorkers,
+		"AgencyProvisionings, and ScimUserMappings, reconciled at once. An Okta org that does not answer holds "+
+			"one worker until its calls time out.")
 	fs.BoolVar(&f.reportAnnotation, "scim-report-url-annotation", false,
 		"Read a SCIM server's report from the URL in the scim.provisioning.dev/report-url annotation, for SCIM "+
 			"servers running outside the cluster (tests, the demo). Off in clusters.")
@@ -52,6 +56,9 @@ func (f *oktaFlags) validate() error {
 	}
 	if f.maxConcurrent < 1 {
 		return fmt.Errorf("--okta-max-concurrent must be at least 1 (got %d)", f.maxConcurrent)
+	}
+	if f.workers < 1 {
+		return fmt.Errorf("--max-concurrent-reconciles must be at least 1 (got %d)", f.workers)
 	}
 	if f.resyncPeriod < 0 {
 		return fmt.Errorf("--okta-resync-period must not be negative (got %s); 0 keeps each spec's", f.resyncPeriod)
@@ -76,4 +83,5 @@ func (f *oktaFlags) controllerOptions(o *controller.Options, factory *okta.Facto
 	o.AllowReportAnnotation = f.reportAnnotation
 	o.ResyncPeriod = f.resyncPeriod
 	o.ReportPollInterval = f.reportPoll
+	o.Workers = f.workers
 }

@@ -23,6 +23,8 @@ func TestOktaFlags_RefuseValuesThatWouldBeReplacedSilently(t *testing.T) {
 			wantErr: "--scim-report-poll-interval must be more"},
 		{name: "no request in flight", args: []string{"--okta-max-concurrent=0"},
 			wantErr: "--okta-max-concurrent must be at least 1"},
+		{name: "no worker", args: []string{"--max-concurrent-reconciles=0"},
+			wantErr: "--max-concurrent-reconciles must be at least 1"},
 		{name: "negative resync", args: []string{"--okta-resync-period=-1m"},
 			wantErr: "--okta-resync-period must not be negative"},
 	}

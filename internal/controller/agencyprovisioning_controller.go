@@ -34,6 +34,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -75,6 +76,10 @@ type AgencyProvisioningReconciler struct {
 	Ingress IngressDefaults
 	// Okta runs the Okta steps; nil skips them (the workload alone is reconciled).
 	Okta OktaStep
+	// Workers is how many AgencyProvisionings are reconciled at once; 0 leaves the manager's
+	// setting (1 unless configured). An Okta org that does not answer holds one worker until its
+	// calls time out.
+	Workers int
 
 	// announced is what the Events last said about each condition.
 	announced conditionEvents
@@ -244,6 +249,7 @@ func (r *AgencyProvisioningReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(claimOwner)).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.secretUsers)).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podOwner)).
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.Workers}).
 		Named("agencyprovisioning").
 		Complete(r)
 }

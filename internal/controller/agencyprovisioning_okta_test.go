@@ -2,6 +2,7 @@ package controller
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -109,6 +110,8 @@ type envOptions struct {
 	maxWait     time.Duration
 	concurrency int
 	apWorkers   int
+	// callTimeout bounds one Okta request (default 2s).
+	callTimeout time.Duration
 	reportPoll  time.Duration
 	// realReports reads the SCIM servers' reports over HTTP from the report-url annotation.
 	realReports bool
@@ -165,19 +168,16 @@ func (e *oktaEnv) startManager(o envOptions) {
 		Scheme:                 testScheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Controller: config.Controller{
-			SkipNameValidation:      ptr.To(true),
-			MaxConcurrentReconciles: max(o.apWorkers, 1),
-		},
-		Cache:  cache.Options{ByObject: agencyCache(selector)},
-		Client: ClientOptions(),
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+		Cache:                  cache.Options{ByObject: agencyCache(selector)},
+		Client:                 ClientOptions(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	factory := okta.NewFactory(okta.Options{
 		Transport:        e.calls,
-		CallTimeout:      2 * time.Second,
+		CallTimeout:      cmp.Or(o.callTimeout, 2*time.Second),
 		MaxRateLimitWait: max(o.maxWait, time.Second),
 		RetryBackoff:     50 * time.Millisecond,
 		MaxConcurrent:    o.concurrency,
@@ -199,6 +199,7 @@ func (e *oktaEnv) startManager(o envOptions) {
 	}
 	ap := &AgencyProvisioningReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), ScimServerImage: testImage, Okta: e.sync,
+		Workers: o.apWorkers,
 	}
 	if err := ap.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)

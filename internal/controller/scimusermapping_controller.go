@@ -18,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -44,6 +45,9 @@ type ScimUserMappingReconciler struct {
 	Now func() time.Time
 	// Recorder records Events on condition transitions; nil records none.
 	Recorder EventRecorder
+	// Workers is how many ScimUserMappings are reconciled at once; 0 leaves the manager's
+	// setting (1 unless configured).
+	Workers int
 
 	schemaLocks sync.Map // SAML app id -> *sync.Mutex
 	// announced is what the Events last said about each condition.
@@ -584,6 +588,7 @@ func (r *ScimUserMappingReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&scimv1alpha1.AgencyProvisioning{},
 			handler.EnqueueRequestsFromMapFunc(r.mappingsOf),
 			builder.WithPredicates(agencyChangedForMappings())).
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: r.Workers}).
 		Named("scimusermapping").
 		Complete(r)
 }

@@ -64,7 +64,14 @@ type Options struct {
 	// their defaults.
 	ReportPollInterval time.Duration
 	RetryInterval      time.Duration
+	// Workers is how many objects of each kind are reconciled at once; 0 means DefaultWorkers.
+	Workers int
 }
+
+// DefaultWorkers is how many AgencyProvisionings, and how many ScimUserMappings, are reconciled
+// at once unless Options say otherwise: an Okta org that does not answer holds a worker for
+// about a minute per call, and should not hold up every other agency meanwhile.
+const DefaultWorkers = 4
 
 // Setup registers the operator's controllers with mgr: the AgencyProvisioning controller with
 // its Okta steps (refused SCIM writes recorded as Events) and the ScimUserMapping controller.
@@ -94,7 +101,12 @@ func newReconcilers(
 		return nil, nil, fmt.Errorf("SCIM Ingress defaults: %w", err)
 	}
 	recorder := BoundedNotes(mgr.GetEventRecorder(EventSource))
+	workers := o.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
 	ap := &AgencyProvisioningReconciler{
+		Workers:         workers,
 		Client:          mgr.GetClient(),
 		Scheme:          mgr.GetScheme(),
 		Recorder:        recorder,
@@ -114,6 +126,7 @@ func newReconcilers(
 		},
 	}
 	sum := &ScimUserMappingReconciler{
+		Workers:       workers,
 		Client:        mgr.GetClient(),
 		Scheme:        mgr.GetScheme(),
 		NewOrg:        o.NewOrg,
