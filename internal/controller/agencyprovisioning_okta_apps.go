@@ -163,27 +163,53 @@ func (s *OktaSync) ownApp(ctx context.Context, sc *oktaScope, kind, id, label st
 		}
 	}
 	if len(apps) > 0 {
-		return nil, foreignApp(sc, label, apps)
+		return nil, s.foreignApp(ctx, sc, label, apps)
 	}
 	return nil, nil
 }
 
 // foreignApp is the specProblem for apps with the wanted label that are not this
-// AgencyProvisioning's. An app left by an earlier AgencyProvisioning of the same name (deleted
-// with deletionPolicy Retain) is named as such; it is not adopted, since its owner marker
-// carries the earlier one's uid.
-func foreignApp(sc *oktaScope, label string, apps []okta.App) error {
-	earlier := fmt.Sprintf("%s/%s/", sc.ap.Namespace, sc.ap.Name)
+// AgencyProvisioning's. The owner marker says whose an app is: one left by an earlier
+// AgencyProvisioning of the same name (deleted with deletionPolicy Retain) is named as such and
+// not adopted, since its marker carries the earlier one's uid; one of another AgencyProvisioning
+// is named with whether that one still exists, so that nobody deletes an app in use.
+func (s *OktaSync) foreignApp(ctx context.Context, sc *oktaScope, label string, apps []okta.App) error {
 	for _, a := range apps {
-		if uid, ok := strings.CutPrefix(a.Owner, earlier); ok {
+		ns, name, uid, ok := parseOwnerMark(a.Owner)
+		if !ok {
+			continue
+		}
+		if ns == sc.ap.Namespace && name == sc.ap.Name {
 			return &specProblem{fmt.Sprintf("the Okta app labelled %q (id %s) was created for an earlier "+
 				"AgencyProvisioning %s/%s (uid %s) and left in Okta when it was deleted (deletionPolicy Retain); "+
 				"the operator does not adopt it: delete that app in Okta (the manual step must then be done "+
-				"again) or choose another label in spec.okta", label, a.ID, sc.ap.Namespace, sc.ap.Name, uid)}
+				"again) or choose another label in spec.okta", label, a.ID, ns, name, uid)}
+		}
+		var other scimv1alpha1.AgencyProvisioning
+		err := s.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &other)
+		if err == nil && string(other.UID) == uid {
+			return &specProblem{fmt.Sprintf("the Okta app labelled %q (id %s) belongs to AgencyProvisioning "+
+				"%s/%s, which uses it: two agencies cannot share an Okta app; give this one other labels "+
+				"(spec.okta.samlAppLabel, spec.okta.oidcAppLabel), and do not delete that app", label, a.ID, ns,
+				name)}
+		}
+		if err == nil || apierrors.IsNotFound(err) {
+			return &specProblem{fmt.Sprintf("the Okta app labelled %q (id %s) was created for AgencyProvisioning "+
+				"%s/%s (uid %s), which no longer exists; the operator does not adopt it: delete that app in Okta "+
+				"or choose another label in spec.okta", label, a.ID, ns, name, uid)}
 		}
 	}
 	return &specProblem{fmt.Sprintf("an Okta app labelled %q (id %s) exists that this operator did not create; "+
 		"choose another label in spec.okta or remove that app in Okta", label, apps[0].ID)}
+}
+
+// parseOwnerMark reads an app's owner marker, "<namespace>/<name>/<uid>".
+func parseOwnerMark(mark string) (namespace, name, uid string, ok bool) {
+	parts := strings.Split(mark, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
 }
 
 // reconcileSAMLApp ensures the custom SAML app (step 5, first half: the OIDC redirect URI needs

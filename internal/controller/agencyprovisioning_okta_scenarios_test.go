@@ -696,3 +696,47 @@ func TestOkta_DeletionPolicies(t *testing.T) {
 			`"taken SCIM"`, "did not create")
 	})
 }
+
+// TestOkta_AnAppOfAnotherAgencyIsNamedWithItsOwner: an app with the wanted label made for
+// another AgencyProvisioning is named with that owner, and whether it still exists, so that an
+// admin does not delete an app another agency uses.
+func TestOkta_AnAppOfAnotherAgencyIsNamedWithItsOwner(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	e.newAP("first", nil)
+	e.waitCondition("first", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+
+	e.newAP("second", func(ap *scimv1alpha1.AgencyProvisioning) { ap.Spec.Okta.SAMLAppLabel = "first SCIM" })
+	e.waitCondition("second", scimv1alpha1.ConditionOktaAppsConfigured, condFalse,
+		scimv1alpha1.ReasonAppsOutOfSync, `"first SCIM"`, "belongs to AgencyProvisioning "+e.ns+"/first, which "+
+			"uses it", "do not delete that app")
+
+	if _, err := e.org.CreateSAMLApp(t.Context(), okta.SAMLAppSpec{Label: "ghost SCIM",
+		Owner: e.ns + "/ghost/0d7c1e0a-0000-4000-8000-000000000000"}); err != nil {
+		t.Fatal(err)
+	}
+	e.newAP("third", func(ap *scimv1alpha1.AgencyProvisioning) { ap.Spec.Okta.SAMLAppLabel = "ghost SCIM" })
+	e.waitCondition("third", scimv1alpha1.ConditionOktaAppsConfigured, condFalse,
+		scimv1alpha1.ReasonAppsOutOfSync, `"ghost SCIM"`, "created for AgencyProvisioning "+e.ns+"/ghost",
+		"which no longer exists")
+}
+
+func TestParseOwnerMark(t *testing.T) {
+	tests := []struct {
+		mark, ns, name, uid string
+		ok                  bool
+	}{
+		{mark: "riverbend/riverbend-pd/0d7c", ns: "riverbend", name: "riverbend-pd", uid: "0d7c", ok: true},
+		{mark: ""},
+		{mark: "riverbend/riverbend-pd"},
+		{mark: "a/b/c/d"},
+		{mark: "//uid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mark, func(t *testing.T) {
+			ns, name, uid, ok := parseOwnerMark(tt.mark)
+			if ns != tt.ns || name != tt.name || uid != tt.uid || ok != tt.ok {
+				t.Fatalf("parseOwnerMark(%q) = %q, %q, %q, %v", tt.mark, ns, name, uid, ok)
+			}
+		})
+	}
+}
