@@ -537,6 +537,10 @@ type OktaStatus struct {
 	// Okta sync; changing the annotation asks for a sync now.
 	// +optional
 	SyncRequest string `json:"syncRequest,omitempty"`
+	// credentialsVersion is the resourceVersion of the credentials Secret at the last Okta
+	// sync; a Secret changed since (rotated, broken, deleted) asks for a sync now.
+	// +optional
+	CredentialsVersion string `json:"credentialsVersion,omitempty"`
 	// groupPushWaiting is true while group push mappings wait for ProvisioningConnected (Okta
 	// refuses them before provisioning is switched on).
 	// +optional

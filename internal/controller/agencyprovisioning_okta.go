@@ -65,6 +65,10 @@ type OktaSync struct {
 	RetryInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// SecretMetadata reads Secrets' metadata from the manager's cache (the metadata watch of
+	// SetupWithManager), to notice a credentials Secret changed since the last sync without
+	// reading it; nil notices only at the next full sync.
+	SecretMetadata client.Reader
 }
 
 // oktaScope carries one reconcile's state through the steps.
@@ -118,7 +122,8 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 	}
 
 	// Between resyncs, with nothing changed, only the SCIM server's report is read: no Okta call.
-	if !s.fullSyncDue(ap) {
+	credentials, known := s.credentialsVersion(ctx, ap)
+	if !s.fullSyncDue(ap) && (!known || credentials == ap.Status.Okta.CredentialsVersion) {
 		return s.reconcileReport(ap, report), nil
 	}
 	// When an Okta step fails, what the report says still counts (step 7 is not reached).
@@ -163,6 +168,9 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 	ap.Status.Okta.LastSyncTime = &metav1.Time{Time: s.now()}
 	ap.Status.Okta.SyncedGeneration = ap.Generation
 	ap.Status.Okta.SyncRequest = ap.Annotations[AnnotationSyncRequest]
+	if known {
+		ap.Status.Okta.CredentialsVersion = credentials
+	}
 
 	// Step 7: ProvisioningConnected and ScimAuthenticated from the SCIM server's report.
 	synced = true
@@ -192,6 +200,26 @@ func (s *OktaSync) fullSyncDue(ap *scimv1alpha1.AgencyProvisioning) bool {
 		}
 	}
 	return false
+}
+
+// credentialsVersion is the resourceVersion of the agency's credentials Secret in the
+// manager's cache, "" when there is no such Secret; known is false when it cannot be told.
+func (s *OktaSync) credentialsVersion(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (string, bool) {
+	if s.SecretMetadata == nil {
+		return "", false
+	}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	key := types.NamespacedName{Namespace: ap.Namespace, Name: ap.Spec.Okta.CredentialsSecretRef.Name}
+	switch err := s.SecretMetadata.Get(ctx, key, m); {
+	case err == nil:
+		return m.ResourceVersion, true
+	case apierrors.IsNotFound(err):
+		return "", true
+	default:
+		logf.FromContext(ctx).V(1).Info("Reading the credentials Secret's metadata failed", "error", err.Error())
+		return "", false
+	}
 }
 
 // newScope reads the credentials Secret and builds the Okta client. A nil scope means stop:

@@ -740,3 +740,35 @@ func TestParseOwnerMark(t *testing.T) {
 		})
 	}
 }
+
+// TestOkta_ACredentialsSecretChangedWhileSyncedIsActedOnAtOnce: with every Okta condition True
+// and an hour to the next resync, a credentials Secret that loses its key, then one that is
+// deleted, then one created again, are each acted on through the Secret watch, not at the
+// resync.
+func TestOkta_ACredentialsSecretChangedWhileSyncedIsActedOnAtOnce(t *testing.T) {
+	e := newOktaEnv(t, envOptions{resync: time.Hour})
+	ctx := t.Context()
+	e.newAP("pd", nil)
+	e.waitCondition("pd", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+
+	var sec corev1.Secret
+	key := client.ObjectKey{Namespace: e.ns, Name: "okta-creds"}
+	if err := k8sClient.Get(ctx, key, &sec); err != nil {
+		t.Fatal(err)
+	}
+	sec.Data = map[string][]byte{"apitoken": sec.Data[scimv1alpha1.CredentialsKeyAPIToken]}
+	if err := k8sClient.Update(ctx, &sec); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCondition("pd", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+		scimv1alpha1.ReasonCredentialsSecretMissing, `has no key "apiToken"`)
+
+	if err := k8sClient.Delete(ctx, &sec); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCondition("pd", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
+		scimv1alpha1.ReasonCredentialsSecretMissing, "does not exist")
+
+	e.createSecret("okta-creds", e.sim.APIToken())
+	e.waitCondition("pd", scimv1alpha1.ConditionOktaAuthenticated, condTrue, scimv1alpha1.ReasonSucceeded)
+}

@@ -193,6 +193,7 @@ func (e *oktaEnv) startManager(o envOptions) {
 	e.sync = &OktaSync{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), NewOrg: factory.NewOrg, Reports: e.reports,
 		ResyncPeriod: resync, ReportPollInterval: poll, RetryInterval: 300 * time.Millisecond,
+		SecretMetadata: mgr.GetCache(),
 	}
 	if o.realReports {
 		e.sync.Reports = &HTTPReportReader{AllowAnnotation: true}

@@ -115,7 +115,9 @@ func newReconcilers(
 		Okta: &OktaSync{
 			Client:    mgr.GetClient(),
 			APIReader: mgr.GetAPIReader(),
-			NewOrg:    o.NewOrg,
+			// The metadata watch of Secrets (SetupWithManager) fills the cache this reads.
+			SecretMetadata: mgr.GetCache(),
+			NewOrg:         o.NewOrg,
 			Reports: &RefusalEventReader{
 				Reader:   &HTTPReportReader{HTTP: o.ReportHTTP, AllowAnnotation: o.AllowReportAnnotation},
 				Recorder: recorder,
