@@ -51,6 +51,10 @@ const (
 	// ReasonReconcileFailed: the operator could not apply the wanted state; the message says
 	// which object and why.
 	ReasonReconcileFailed = "ReconcileFailed"
+	// ReasonDeletionBlocked: the AgencyProvisioning is being deleted with deletionPolicy Delete,
+	// but the Okta objects it created cannot be deleted yet; the message says why and how to
+	// let the deletion finish (set spec.deletionPolicy to Retain).
+	ReasonDeletionBlocked = "DeletionBlocked"
 	// ReasonInvalidSpec: the spec cannot be acted on; the message names the field to fix.
 	ReasonInvalidSpec = "InvalidSpec"
 

@@ -171,10 +171,9 @@ func (r *AgencyProvisioningReconciler) reconcileDelete(ctx context.Context, ap *
 	if r.Okta == nil {
 		return nil
 	}
-	if _, err := r.Okta.Finalize(ctx, ap); err != nil {
-		return fmt.Errorf("finalize Okta objects: %w", err)
-	}
-	return nil
+	// Finalize's errors say what they are about: Ready shows them (DeletionBlocked).
+	_, err := r.Okta.Finalize(ctx, ap)
+	return err
 }
 
 // finishStatus computes Ready, records Events for the conditions that changed, and patches the
@@ -188,7 +187,13 @@ func (r *AgencyProvisioningReconciler) finishStatus(
 	if reconcileErr == nil {
 		ap.Status.ObservedGeneration = ap.Generation
 	}
-	meta.SetStatusCondition(&ap.Status.Conditions, readyCondition(ap.Status.Conditions, ap.Generation))
+	ready := readyCondition(ap.Status.Conditions, ap.Generation)
+	if !ap.DeletionTimestamp.IsZero() && reconcileErr != nil {
+		// Only the operator's log would say why the object stays.
+		ready.Status, ready.Reason = metav1.ConditionFalse, scimv1alpha1.ReasonDeletionBlocked
+		ready.Message = "being deleted, but " + reconcileErr.Error()
+	}
+	meta.SetStatusCondition(&ap.Status.Conditions, ready)
 	r.recordTransitions(ctx, before.Status.Conditions, ap)
 	exportConditions(kindAgencyProvisioning, ap, ap.Status.Conditions)
 	if equality.Semantic.DeepEqual(before.Status, ap.Status) {

@@ -392,7 +392,7 @@ func (s *OktaSync) Finalize(ctx context.Context, ap *scimv1alpha1.AgencyProvisio
 		}
 	}
 	if err := s.patchFinalizer(ctx, ap, false); err != nil {
-		return false, err
+		return false, fmt.Errorf("cannot remove the finalizer: %w", err)
 	}
 	return true, nil
 }
@@ -416,7 +416,7 @@ func (s *OktaSync) deleteOktaObjects(ctx context.Context, ap *scimv1alpha1.Agenc
 	}
 	if err := s.deleteCreated(ctx, sc); err != nil {
 		_, _ = s.oktaFailure(ap, err)
-		return err
+		return fmt.Errorf("cannot delete the Okta objects: %w", err)
 	}
 	logf.FromContext(ctx).Info("Deleted the Okta objects the operator created")
 	return nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -771,4 +772,39 @@ func TestOkta_ACredentialsSecretChangedWhileSyncedIsActedOnAtOnce(t *testing.T) 
 
 	e.createSecret("okta-creds", e.sim.APIToken())
 	e.waitCondition("pd", scimv1alpha1.ConditionOktaAuthenticated, condTrue, scimv1alpha1.ReasonSucceeded)
+}
+
+// TestOkta_ADeletionWaitingOnCredentialsSaysSoInReady: deletionPolicy Delete with credentials
+// that no longer work keeps the object, and Ready says why and what lets the deletion finish;
+// switching to Retain does.
+func TestOkta_ADeletionWaitingOnCredentialsSaysSoInReady(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	ctx := t.Context()
+	e.createSecret("pd-creds", e.sim.APIToken())
+	e.syncedDeletableAP("pd", func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.Okta.CredentialsSecretRef.Name = "pd-creds"
+	})
+	if err := k8sClient.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: e.ns,
+		Name: "pd-creds"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Delete(ctx, e.get("pd")); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCondition("pd", scimv1alpha1.ConditionReady, condFalse, scimv1alpha1.ReasonDeletionBlocked,
+		"being deleted, but cannot delete the Okta objects", "set spec.deletionPolicy to Retain")
+
+	ap := e.get("pd")
+	patch := client.MergeFrom(ap.DeepCopy())
+	ap.Spec.DeletionPolicy = scimv1alpha1.DeletionPolicyRetain
+	if err := k8sClient.Patch(ctx, ap, patch); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() error {
+		err := k8sClient.Get(ctx, client.ObjectKeyFromObject(ap), &scimv1alpha1.AgencyProvisioning{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (err %w)", err)
+	})
 }

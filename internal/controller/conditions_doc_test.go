@@ -34,7 +34,8 @@ var documentedConditions = []struct {
 	condition string
 	reasons   []string
 }{
-	{kindAP, scimv1alpha1.ConditionReady, []string{scimv1alpha1.ReasonSucceeded, scimv1alpha1.ReasonReconciling}},
+	{kindAP, scimv1alpha1.ConditionReady, []string{scimv1alpha1.ReasonSucceeded, scimv1alpha1.ReasonReconciling,
+		scimv1alpha1.ReasonDeletionBlocked}},
 	{kindAP, scimv1alpha1.ConditionOktaAuthenticated, []string{
 		scimv1alpha1.ReasonSucceeded, scimv1alpha1.ReasonCredentialsSecretMissing,
 		scimv1alpha1.ReasonInvalidCredentials, scimv1alpha1.ReasonOrgUnreachable, scimv1alpha1.ReasonRateLimited,
