@@ -38,7 +38,8 @@ type HTTPReportReader struct {
 	// BaseURL returns the metrics port's base URL for ap, for example
 	// http://<scim-server Service>.<namespace>.svc:9090 (see DefaultReportBaseURL).
 	BaseURL func(ap *scimv1alpha1.AgencyProvisioning) string
-	// AllowAnnotation lets AnnotationReportURL override BaseURL; for out-of-cluster runs only.
+	// AllowAnnotation reads the report where AnnotationReportURL says, and nowhere without it,
+	// instead of at BaseURL; for out-of-cluster runs only.
 	AllowAnnotation bool
 }
 
@@ -54,6 +55,12 @@ const maxReportBytes = 1 << 20
 // ReadReport implements ReportReader.
 func (h *HTTPReportReader) ReadReport(ctx context.Context, ap *scimv1alpha1.AgencyProvisioning) (*scimconfig.Report,
 	error) {
+	if h.AllowAnnotation && ap.Annotations[AnnotationReportURL] == "" {
+		// Outside the cluster the report Service's name does not resolve: asking the resolver
+		// would only send the cluster's names to whatever DNS server the machine uses.
+		return nil, fmt.Errorf("the annotation %s is not set: with --scim-report-url-annotation (the manager "+
+			"runs outside the cluster) the report is read only where it says", AnnotationReportURL)
+	}
 	target := h.reportURL(ap)
 	hc := h.HTTP
 	if hc == nil {

@@ -1,7 +1,10 @@
 package controller
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -374,5 +377,52 @@ func TestOwnRule_FindsTheRuleByIDElseByName(t *testing.T) {
 	}
 	if got := ownRule(rules, "0prGone", "missing"); got != nil {
 		t.Fatalf("ownRule found %+v for a rule that is not there", got)
+	}
+}
+
+// TestHTTPReportReader_ReadsWhereItShould: in the cluster the report Service; with the
+// annotation allowed, the annotated URL, and without an annotation nothing at all (the
+// Service's name would go to the machine's resolver).
+func TestHTTPReportReader_ReadsWhereItShould(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte(`{"agencyID":"examplepd","users":3}`))
+	}))
+	defer srv.Close()
+	base := func(*scimv1alpha1.AgencyProvisioning) string { return srv.URL }
+	tests := []struct {
+		name       string
+		allow      bool
+		annotation string
+		wantErr    string
+		wantHits   int32
+	}{
+		{name: "in the cluster: the report Service", wantHits: 1},
+		{name: "annotation not allowed: ignored", annotation: "http://127.0.0.1:1/report", wantHits: 1},
+		{name: "annotation allowed and set", allow: true, annotation: srv.URL + "/report", wantHits: 1},
+		{name: "annotation allowed but missing: no request", allow: true,
+			wantErr: "the annotation scim.provisioning.dev/report-url is not set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits.Store(0)
+			ap := testAP()
+			if tt.annotation != "" {
+				ap.Annotations = map[string]string{AnnotationReportURL: tt.annotation}
+			}
+			r := &HTTPReportReader{BaseURL: base, AllowAnnotation: tt.allow}
+			rep, err := r.ReadReport(t.Context(), ap)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+			} else if err != nil || rep.Users != 3 {
+				t.Fatalf("report = %+v, %v", rep, err)
+			}
+			if hits.Load() != tt.wantHits {
+				t.Fatalf("requests = %d, want %d", hits.Load(), tt.wantHits)
+			}
+		})
 	}
 }
