@@ -627,3 +627,70 @@ func TestReplicas_StartTogetherOnAnEmptyDatabase(t *testing.T) {
 		t.Errorf("schema_migrations holds %d rows for %d versions", versions, distinct)
 	}
 }
+
+// TestReplicas_AFrozenReplicaHoldsOthersWritesOnce freezes (SIGSTOP) a replica in the middle
+// of a burst of creates, as a node that stalls does. PostgreSQL ends each of its transactions
+// left idle after idle_in_transaction_session_timeout (2 s here), but every transaction it had
+// queued for the shared creation lock would get that lock in turn and hold it as long again,
+// so the other replicas must be held no more than about one timeout.
+func TestReplicas_AFrozenReplicaHoldsOthersWritesOnce(t *testing.T) {
+	const idle = 2 * time.Second
+	o := newOrg(t)
+	u, err := url.Parse(postgresDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("idle_in_transaction_session_timeout", fmt.Sprint(idle.Milliseconds()))
+	u.RawQuery = q.Encode()
+	ins, bases := replicas(t, o, u.String(), 2)
+	token := o.token(t)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 40 * time.Second}
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name := fmt.Sprintf("frozen%d-%d@agency.example", w, i)
+				req, err := http.NewRequest(http.MethodPost, bases[0]+"/Users",
+					strings.NewReader(userBody(name, name, "00u"+name)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/scim+json")
+				if resp, err := client.Do(req); err == nil {
+					_ = resp.Body.Close()
+				}
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := ins[0].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = ins[0].cmd.Process.Signal(syscall.SIGCONT)
+		close(stop)
+		wg.Wait()
+	}()
+
+	began := time.Now()
+	name := "while-frozen@agency.example"
+	st, b := call(t, http.MethodPost, bases[1]+"/Users", token, userBody(name, name, "00uWHILEFROZEN"))
+	took := time.Since(began)
+	t.Logf("create on the other replica took %s while one was frozen", took.Round(time.Millisecond))
+	if st != http.StatusCreated {
+		t.Fatalf("create on the other replica: %d %s after %s", st, b, took)
+	}
+	if limit := 2*idle + time.Second; took > limit {
+		t.Errorf("create on the other replica took %s, want at most %s (about one idle timeout)", took, limit)
+	}
+}

@@ -254,7 +254,22 @@ func TestList_UsersBecomeVisibleInCreationOrderOnPostgres(t *testing.T) {
 	if os.Getenv(PostgresURLEnv) == "" {
 		t.Skipf("%s is not set", PostgresURLEnv)
 	}
-	st := openTestPostgres(t, agencyRules()).(*sqlStore)
+	// Three replicas of one directory: one process runs its write transactions one at a time.
+	dbURL, drop, err := createPostgresDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	var replicas [3]*sqlStore
+	for i := range replicas {
+		rs, err := Open(context.Background(), dbURL, agencyRules(), quiet(nil)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = rs.Close() }()
+		replicas[i] = rs.(*sqlStore)
+	}
+	st, retrier, later := replicas[0], replicas[1], replicas[2]
 	mustCreateUser(t, st, oktaUser(1))
 	errRollback := errors.New("roll back")
 	inserted, release, firstDone := make(chan error, 1), make(chan struct{}), make(chan error, 1)
@@ -277,9 +292,9 @@ func TestList_UsersBecomeVisibleInCreationOrderOnPostgres(t *testing.T) {
 		retry.Emails = append(retry.Emails, Email{Value: fmt.Sprintf("alias%d@agency.example", i), Type: "other"})
 	}
 	retryDone, laterDone := make(chan error, 1), make(chan error, 1)
-	go func() { _, err := st.CreateUser(context.Background(), retry); retryDone <- err }()
+	go func() { _, err := retrier.CreateUser(context.Background(), retry); retryDone <- err }()
 	waitForLockWaiters(t, st, 1)
-	go func() { _, err := st.CreateUser(context.Background(), oktaUser(3)); laterDone <- err }()
+	go func() { _, err := later.CreateUser(context.Background(), oktaUser(3)); laterDone <- err }()
 	waitForLockWaiters(t, st, 2)
 	close(release)
 	if err := <-firstDone; !errors.Is(err, errRollback) {

@@ -282,16 +282,20 @@ func TestWrites_ADeadlockIsAConcurrentWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer drop()
-	st, err := Open(t.Context(), dbURL, agencyRules(), quiet(nil)...)
-	if err != nil {
-		t.Fatal(err)
+	// Two replicas: one process runs its write transactions one at a time.
+	var replicas [2]*sqlStore
+	for i := range replicas {
+		st, err := Open(t.Context(), dbURL, agencyRules(), quiet(nil)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = st.Close() }()
+		replicas[i] = st.(*sqlStore)
 	}
-	defer func() { _ = st.Close() }()
-	s := st.(*sqlStore)
 
 	var held sync.WaitGroup
 	held.Add(2)
-	lockBoth := func(first, second string) error {
+	lockBoth := func(s *sqlStore, first, second string) error {
 		return s.inTx(t.Context(), func(tx *conn) error {
 			lock := s.q("UPDATE counters SET value = value WHERE name = ?")
 			if _, err := tx.ExecContext(t.Context(), lock, first); err != nil {
@@ -305,8 +309,8 @@ func TestWrites_ADeadlockIsAConcurrentWrite(t *testing.T) {
 		})
 	}
 	errs := make(chan error, 2)
-	go func() { errs <- lockBoth("users", "groups") }()
-	go func() { errs <- lockBoth("groups", "users") }()
+	go func() { errs <- lockBoth(replicas[0], "users", "groups") }()
+	go func() { errs <- lockBoth(replicas[1], "groups", "users") }()
 	var failed []error
 	for range 2 {
 		if err := <-errs; err != nil {

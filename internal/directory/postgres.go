@@ -50,6 +50,8 @@ func openPostgres(ctx context.Context, databaseURL string, rules Rules, o option
 		rules:  compileRules(rules),
 		now:    o.now,
 		log:    o.logger,
+		// One write transaction at a time: see inTx.
+		writeSlot: make(chan struct{}, 1),
 	}
 	s.init()
 	if err := s.start(ctx, "postgres", migrationLock); err != nil {

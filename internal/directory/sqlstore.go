@@ -68,6 +68,9 @@ type sqlStore struct {
 	readerStmts, writerStmts stmtCache
 
 	writeMu sync.Mutex // held by write transactions when d.oneWriter and batch is nil
+	// writeSlot, when set (PostgreSQL), lets one write transaction of this process at a time
+	// reach the database; see inTx.
+	writeSlot chan struct{}
 	// batch runs SQLite's writes with group commit once the store has started.
 	batch     *batcher
 	rewritten sync.Map // SQL with ? -> SQL with $n
@@ -115,7 +118,12 @@ func (s *sqlStore) q(query string) string {
 }
 
 // inTx runs fn in a write transaction and commits it. SQLite's writes go through the
-// batcher (group commit); PostgreSQL runs each in its own transaction.
+// batcher (group commit); PostgreSQL runs each in its own transaction, one at a time per
+// process. Every create and every change of a user's active flag locks a shared counter row
+// until commit, so they run one at a time across replicas anyway; running them one at a time
+// here too means that a replica that freezes mid-write holds one transaction, which
+// PostgreSQL ends after idleTransactionTimeout. Without it, each transaction the frozen
+// replica had queued for that row would get it in turn and hold it as long again.
 func (s *sqlStore) inTx(ctx context.Context, fn func(tx *conn) error) error {
 	if s.batch != nil {
 		return s.batch.run(ctx, fn)
@@ -123,6 +131,14 @@ func (s *sqlStore) inTx(ctx context.Context, fn func(tx *conn) error) error {
 	if s.d.oneWriter {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
+	}
+	if s.writeSlot != nil {
+		select {
+		case s.writeSlot <- struct{}{}:
+			defer func() { <-s.writeSlot }()
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the replica's write slot: %w", ctx.Err())
+		}
 	}
 	return s.runTx(ctx, fn)
 }
