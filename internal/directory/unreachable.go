@@ -41,14 +41,15 @@ func Unreachable(err error) bool {
 	return false
 }
 
-// unreachableCode says whether a PostgreSQL error code means that the server went away or
-// cannot take the session now (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+// unreachableCode says whether a PostgreSQL error code means that the server went away, ended
+// the session, or cannot take it now (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 func unreachableCode(code string) bool {
 	switch code {
 	case "57P01", // admin_shutdown: the server is stopping
 		"57P02", // crash_shutdown
 		"57P03", // cannot_connect_now: starting up or in recovery
-		"53300": // too_many_connections
+		"53300", // too_many_connections
+		"25P03": // idle_in_transaction_session_timeout ended the session (this replica stalled)
 		return true
 	}
 	// Class 08: connection exception.

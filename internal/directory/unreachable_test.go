@@ -32,6 +32,7 @@ func TestUnreachable_TellsALostDatabaseFromOtherFailures(t *testing.T) {
 		{name: "server stopping", err: &pgconn.PgError{Code: "57P01"}, want: true},
 		{name: "server starting", err: fmt.Errorf("get user: %w", &pgconn.PgError{Code: "57P03"}), want: true},
 		{name: "too many connections", err: &pgconn.PgError{Code: "53300"}, want: true},
+		{name: "session ended for idling in a transaction", err: fmt.Errorf("commit: %w", &pgconn.PgError{Code: "25P03"}), want: true},
 		{name: "connection exception class", err: &pgconn.PgError{Code: "08006"}, want: true},
 		{name: "unique violation", err: &pgconn.PgError{Code: "23505"}, want: false},
 		{name: "deadlock", err: &pgconn.PgError{Code: "40P01"}, want: false},
