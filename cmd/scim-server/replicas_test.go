@@ -694,3 +694,75 @@ func TestReplicas_AFrozenReplicaHoldsOthersWritesOnce(t *testing.T) {
 		t.Errorf("create on the other replica took %s, want at most %s (about one idle timeout)", took, limit)
 	}
 }
+
+// TestReplicas_ConcurrentRenamesToOneNameGiveOne200 renames different users, and creates
+// groups, to one name through three replicas at once: one succeeds, the others are 409
+// uniqueness naming the field.
+func TestReplicas_ConcurrentRenamesToOneNameGiveOne200(t *testing.T) {
+	o := newOrg(t)
+	_, bases := replicas(t, o, postgresDatabase(t), 3)
+	token := o.token(t)
+	const senders = 9
+	ids := createUsers(t, bases, token, "rename", senders)
+	tests := []struct {
+		name    string
+		field   string
+		success int
+		send    func(i int) (int, []byte)
+	}{
+		{
+			name: "PUT to one userName", field: "userName", success: http.StatusOK,
+			send: func(i int) (int, []byte) {
+				own := fmt.Sprintf("rename%d@agency.example", i)
+				return call(t, http.MethodPut, bases[i%len(bases)]+"/Users/"+ids[i], token,
+					userBody("Taken.Name@Agency.example", own, "00u"+own))
+			},
+		},
+		{
+			name: "PATCH to one primary email", field: "emails", success: http.StatusOK,
+			send: func(i int) (int, []byte) {
+				return call(t, http.MethodPatch, bases[i%len(bases)]+"/Users/"+ids[i], token,
+					`{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace",
+					  "path": "emails", "value": [{"value": "Taken@agency.example", "primary": true}]}]}`)
+			},
+		},
+		{
+			name: "POST groups of one displayName", field: "displayName", success: http.StatusCreated,
+			send: func(i int) (int, []byte) {
+				name := "Day Shift"
+				if i%2 == 1 {
+					name = "DAY SHIFT"
+				}
+				return call(t, http.MethodPost, bases[i%len(bases)]+"/Groups", token, `{"displayName": "`+name+`"}`)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			statuses := make([]int, senders)
+			bodies := make([][]byte, senders)
+			var wg sync.WaitGroup
+			for i := range senders {
+				wg.Go(func() { statuses[i], bodies[i] = tt.send(i) })
+			}
+			wg.Wait()
+			won := 0
+			for i, st := range statuses {
+				switch st {
+				case tt.success:
+					won++
+				case http.StatusConflict:
+					e, err := decodeError(bodies[i])
+					if err != nil || e.ScimType != "uniqueness" || !strings.Contains(e.Detail, tt.field) {
+						t.Errorf("409 %s (%v), want uniqueness naming %s", bodies[i], err, tt.field)
+					}
+				default:
+					t.Errorf("request %d answered %d %s", i, st, bodies[i])
+				}
+			}
+			if won != 1 {
+				t.Errorf("%d requests answered %d, want 1", won, tt.success)
+			}
+		})
+	}
+}
