@@ -294,9 +294,11 @@ type ScimServerSpec struct {
 // StorageSpec selects the SCIM server's directory store.
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'postgres' || has(self.postgres)",fieldPath=".postgres",message="spec.scimServer.storage.postgres is required when spec.scimServer.storage.type is postgres"
 // +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'postgres') || !has(self.postgres)",fieldPath=".postgres",message="spec.scimServer.storage.postgres is set but spec.scimServer.storage.type is sqlite: set type to postgres or remove postgres"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.type) || !has(self.type) || self.type == oldSelf.type",fieldPath=".type",message="spec.scimServer.storage.type cannot change: the new store would start empty while Okta keeps linking its users to the old one's ids; to move an agency to another store, create a new AgencyProvisioning"
 type StorageSpec struct {
 	// type is sqlite (the default: one file on a PersistentVolumeClaim, one replica) or
-	// postgres (a PostgreSQL database; several replicas).
+	// postgres (a PostgreSQL database; several replicas). It cannot change later: the new store
+	// would start empty.
 	// +optional
 	// +kubebuilder:default=sqlite
 	Type StorageType `json:"type,omitempty"`

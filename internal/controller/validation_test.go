@@ -269,6 +269,10 @@ func TestValidation_ImmutableReferencesCannotChange(t *testing.T) {
 			wantField: "spec.agencyId is immutable"},
 		{name: "mapping's AgencyProvisioning", base: validMapping, path: "spec.agencyProvisioningRef.name",
 			value: "other-pd", wantField: "spec.agencyProvisioningRef is immutable"},
+		{name: "store type", base: validAgency, path: "spec.scimServer.storage",
+			value: map[string]any{"type": "postgres", "postgres": map[string]any{
+				"connectionSecretRef": map[string]any{"name": "pd-postgres"}}},
+			wantField: "spec.scimServer.storage.type cannot change"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
