@@ -80,7 +80,9 @@ func TestChart_SchemaRejectsBadValuesNamingThem(t *testing.T) {
 		{name: "extra argument without dashes", set: "extraArgs[0]=leader-elect", message: "/extraArgs/0"},
 		{name: "Okta timeout without a unit", set: "okta.callTimeout=fast", message: "/okta/callTimeout"},
 		{name: "no Okta requests at all", set: "okta.maxConcurrent=0", message: "/okta/maxConcurrent"},
-		{name: "Okta timeout of zero", set: "okta.callTimeout=0s", message: "/okta/callTimeout"},
+		{name: "Okta timeout of zero", set: "okta.callTimeout=0s", message: "okta.callTimeout must be above zero"},
+		{name: "Okta rate-limit wait of zero", set: "okta.maxRateLimitWait=0m0s",
+			message: "okta.maxRateLimitWait must be above zero"},
 		{name: "name override with capitals", set: "nameOverride=Ops", message: "/nameOverride"},
 		{name: "memory limit not a quantity", set: "resources.limits.memory=lots", message: "/resources/limits/memory"},
 		{
