@@ -163,7 +163,7 @@ func openStore(ctx context.Context, cfg *scimconfig.Config, logger *slog.Logger,
 			return store, nil
 		}
 		state.failed(err)
-		logger.Error("Opening the directory failed; retrying", "error", err, "retryIn", storeRetry)
+		logger.Error("Opening the directory failed; retrying", "error", err, "retryIn", storeRetry.String())
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()

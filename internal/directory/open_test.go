@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestOpen_ReopeningKeepsDataAndAppliesMigrationsOnce(t *testing.T) {
@@ -319,5 +321,60 @@ func TestWrites_ADeadlockIsAConcurrentWrite(t *testing.T) {
 	}
 	if len(failed) != 1 || !errors.Is(failed[0], ErrConcurrentWrite) {
 		t.Fatalf("errors %v: want one ErrConcurrentWrite", failed)
+	}
+}
+
+// TestOpen_PostgresThatNeverAnswersTimesOut: a server that accepts the connection but never
+// answers (frozen, or its packets dropped past a proxy) makes Open fail after
+// postgresConnectTimeout, so that the SCIM server can report why and try again, instead of
+// waiting without end on a context that has no deadline.
+func TestOpen_PostgresThatNeverAnswersTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ln.Close() }()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	}()
+
+	done := make(chan error, 1)
+	began := time.Now()
+	go func() {
+		st, err := Open(context.Background(), "postgres://scim@"+ln.Addr().String()+"/agency?sslmode=disable",
+			agencyRules(), quiet(nil)...)
+		if err == nil {
+			_ = st.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !Unreachable(err) {
+			t.Errorf("Open = %v, want an error that says the database cannot be reached", err)
+		}
+		if took := time.Since(began); took < postgresConnectTimeout/2 {
+			t.Errorf("Open failed after %s, before the connect timeout %s", took, postgresConnectTimeout)
+		}
+	case <-time.After(postgresConnectTimeout + 5*time.Second):
+		t.Fatalf("Open did not return within %s from a server that never answers",
+			postgresConnectTimeout+5*time.Second)
 	}
 }

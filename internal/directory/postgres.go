@@ -23,6 +23,12 @@ const migrationLock = "SELECT pg_advisory_xact_lock(7234224116664690)"
 // timeout, so writes queued behind such a transaction can still succeed.
 const idleTransactionTimeout = 15 * time.Second
 
+// postgresConnectTimeout bounds opening one connection (dial, TLS, authentication) unless the
+// database URL sets connect_timeout: a server that accepts connections but never answers
+// (frozen, or its packets dropped) fails the attempt, which the SCIM server reports and
+// retries, instead of holding it without end.
+const postgresConnectTimeout = 5 * time.Second
+
 func openPostgres(ctx context.Context, databaseURL string, rules Rules, o options) (Store, error) {
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
@@ -31,6 +37,9 @@ func openPostgres(ctx context.Context, databaseURL string, rules Rules, o option
 	const idleParam = "idle_in_transaction_session_timeout"
 	if _, set := cfg.RuntimeParams[idleParam]; !set {
 		cfg.RuntimeParams[idleParam] = strconv.FormatInt(idleTransactionTimeout.Milliseconds(), 10)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = postgresConnectTimeout
 	}
 	db := stdlib.OpenDB(*cfg)
 	conns := o.maxConns

@@ -16,19 +16,22 @@ import (
 // them cut. Such a request may succeed when it is sent again once the database is back. A
 // write that failed this way at its commit may or may not have been stored. A context that
 // ended (a request past its deadline) is not this, even though its error looks like a network
-// timeout.
+// timeout, unless it ended an attempt to connect.
 func Unreachable(err error) bool {
-	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if err == nil {
+		return false
+	}
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	for _, lost := range []error{driver.ErrBadConn, sql.ErrConnDone, pgconn.ErrConnClosed, io.ErrUnexpectedEOF, io.EOF} {
 		if errors.Is(err, lost) {
 			return true
 		}
-	}
-	var connect *pgconn.ConnectError
-	if errors.As(err, &connect) {
-		return true
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {
