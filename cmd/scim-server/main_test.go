@@ -124,6 +124,14 @@ userGroups: [Patrol-A]
 
 func start(t *testing.T, config, api, metrics string) *instance {
 	t.Helper()
+	in := launch(t, config, api, metrics)
+	in.waitReady(t)
+	return in
+}
+
+// launch starts a scim-server process without waiting for it to be ready.
+func launch(t *testing.T, config, api, metrics string) *instance {
+	t.Helper()
 	in := &instance{api: "http://" + api, metrics: "http://" + metrics, stderr: &bytes.Buffer{}}
 	in.cmd = exec.Command(binary, "--config", config)
 	in.cmd.Stderr = in.stderr
@@ -136,6 +144,13 @@ func start(t *testing.T, config, api, metrics string) *instance {
 			_ = in.cmd.Wait()
 		}
 	})
+	return in
+}
+
+// waitReady waits until /readyz answers 200 and the API listens.
+func (in *instance) waitReady(t *testing.T) {
+	t.Helper()
+	api := strings.TrimPrefix(in.api, "http://")
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if r, err := http.Get(in.metrics + "/readyz"); err == nil {
@@ -144,14 +159,13 @@ func start(t *testing.T, config, api, metrics string) *instance {
 				// The API listener opens right after the store.
 				if c, err := net.Dial("tcp", api); err == nil {
 					_ = c.Close()
-					return in
+					return
 				}
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("scim-server did not become ready: %s", in.stderr)
-	return nil
 }
 
 func call(t *testing.T, method, url, token, body string) (int, []byte) {

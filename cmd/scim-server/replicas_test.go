@@ -539,7 +539,7 @@ func TestReplicas_AcknowledgedWritesSurviveKill9OfAReplica(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				name := fmt.Sprintf("k%d-%d@agency.example", w, i)
-				req, err := http.NewRequest(http.MethodPost, bases[0]+"/Users",
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, bases[0]+"/Users",
 					strings.NewReader(userBody(name, name, "00u"+name)))
 				if err != nil {
 					t.Error(err)
@@ -593,17 +593,13 @@ func TestReplicas_StartTogetherOnAnEmptyDatabase(t *testing.T) {
 		c, a, m := replicaConfig(t, o.srv.URL, database)
 		rs = append(rs, replica{c, a, m})
 	}
-	ins := make([]*instance, len(rs))
-	var wg sync.WaitGroup
-	for i, r := range rs {
-		wg.Go(func() { ins[i] = start(t, r.config, r.api, r.metrics) })
+	var ins []*instance
+	for _, r := range rs {
+		ins = append(ins, launch(t, r.config, r.api, r.metrics))
 	}
-	wg.Wait()
 	token := o.token(t)
 	for i, in := range ins {
-		if in == nil {
-			t.FailNow()
-		}
+		in.waitReady(t)
 		if strings.Contains(in.stderr.String(), "Opening the directory failed") {
 			t.Errorf("replica %d failed to open the directory:\n%s", i, in.stderr)
 		}
@@ -658,7 +654,7 @@ func TestReplicas_AFrozenReplicaHoldsOthersWritesOnce(t *testing.T) {
 				default:
 				}
 				name := fmt.Sprintf("frozen%d-%d@agency.example", w, i)
-				req, err := http.NewRequest(http.MethodPost, bases[0]+"/Users",
+				req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, bases[0]+"/Users",
 					strings.NewReader(userBody(name, name, "00u"+name)))
 				if err != nil {
 					t.Error(err)
