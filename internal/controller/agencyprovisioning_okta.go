@@ -145,9 +145,8 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 			// Accepted, but not allowed the first read: still a credentials problem.
 			setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
 				scimv1alpha1.ReasonInvalidCredentials, fmt.Sprintf("Okta org %s accepted the %s from Secret %q but "+
-					"denied listing apps (%v): the API token's admin role or the service app's granted scopes lack "+
-					"okta.apps.read (see docs/okta.md for every scope the operator needs)", sc.orgURL.Host,
-					sc.mode(ap), ap.Spec.Okta.CredentialsSecretRef.Name, err))
+					"refused the first request (%v): %s", ap.Spec.Okta.OrgURL, sc.mode(ap),
+					ap.Spec.Okta.CredentialsSecretRef.Name, err, forbiddenHint(ap.Spec.Okta.CredentialsSecretRef)))
 			return ctrl.Result{RequeueAfter: s.retry()}, nil
 		}
 		return s.oktaFailure(ap, err)
@@ -310,6 +309,25 @@ func oktaCredentials(ctx context.Context, c client.Reader, ap *scimv1alpha1.Agen
 	return creds, "", ""
 }
 
+// forbiddenHint says what to fix when Okta accepted the credentials but refused a request.
+func forbiddenHint(ref scimv1alpha1.OktaCredentialsRef) string {
+	if authModeOf(ref) == scimv1alpha1.OktaAuthModePrivateKey {
+		return "grant the service app every scope the operator asks for (its Okta API Scopes tab; Okta's " +
+			"answer names those missing, docs/okta.md lists them all), or set the scopes key of the Secret"
+	}
+	return "give the API token's admin a role that can read and manage apps (okta.apps.read is the first " +
+		"permission needed; docs/okta.md lists them all)"
+}
+
+// rejectedHint says what to fix when Okta rejected the credentials.
+func rejectedHint(ref scimv1alpha1.OktaCredentialsRef) string {
+	if authModeOf(ref) == scimv1alpha1.OktaAuthModePrivateKey {
+		return "check the Secret's clientID against the service app's client ID in Okta, and its privateKey " +
+			"(and keyID) against the app's public keys"
+	}
+	return "replace it in the Secret"
+}
+
 func authModeOf(ref scimv1alpha1.OktaCredentialsRef) scimv1alpha1.OktaAuthMode {
 	if ref.AuthMode == "" {
 		return scimv1alpha1.OktaAuthModeAPIToken
@@ -333,8 +351,9 @@ func (s *OktaSync) oktaFailure(ap *scimv1alpha1.AgencyProvisioning, err error) (
 	case errors.Is(err, okta.ErrInvalidCredentials):
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,
 			scimv1alpha1.ReasonInvalidCredentials,
-			fmt.Sprintf("Okta org %s rejected the %s from Secret %q (%v); replace it in the Secret",
-				host, authModeOf(ap.Spec.Okta.CredentialsSecretRef), ap.Spec.Okta.CredentialsSecretRef.Name, err))
+			fmt.Sprintf("Okta org %s rejected the %s from Secret %q (%v); %s",
+				host, authModeOf(ap.Spec.Okta.CredentialsSecretRef), ap.Spec.Okta.CredentialsSecretRef.Name, err,
+				rejectedHint(ap.Spec.Okta.CredentialsSecretRef)))
 		return ctrl.Result{RequeueAfter: s.retry()}, nil
 	case errors.Is(err, okta.ErrUnreachable):
 		setCondition(ap, scimv1alpha1.ConditionOktaAuthenticated, metav1.ConditionFalse,

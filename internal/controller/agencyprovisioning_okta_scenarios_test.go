@@ -449,7 +449,8 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 				AuthMode: scimv1alpha1.OktaAuthModePrivateKey}
 		})
 		e.waitCondition("narrowscopes", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
-			scimv1alpha1.ReasonInvalidCredentials, "denied listing apps", "okta.apps.read")
+			scimv1alpha1.ReasonInvalidCredentials, "but refused the first request", "grant the service app every "+
+				"scope the operator asks for", "Okta org http://")
 	})
 
 	t.Run("an app create whose answer a gateway lost makes one app", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -422,6 +423,30 @@ func TestHTTPReportReader_ReadsWhereItShould(t *testing.T) {
 			}
 			if hits.Load() != tt.wantHits {
 				t.Fatalf("requests = %d, want %d", hits.Load(), tt.wantHits)
+			}
+		})
+	}
+}
+
+func TestOktaFailure_RejectedCredentialsNameWhatToCheckForTheMode(t *testing.T) {
+	tests := []struct {
+		mode scimv1alpha1.OktaAuthMode
+		want string
+	}{
+		{mode: "", want: "replace it in the Secret"},
+		{mode: scimv1alpha1.OktaAuthModeAPIToken, want: "replace it in the Secret"},
+		{mode: scimv1alpha1.OktaAuthModePrivateKey, want: "check the Secret's clientID against the service app's " +
+			"client ID in Okta, and its privateKey (and keyID)"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			ap := testAP()
+			ap.Spec.Okta.CredentialsSecretRef = scimv1alpha1.OktaCredentialsRef{Name: "pd-okta", AuthMode: tt.mode}
+			s := &OktaSync{}
+			_, _ = s.oktaFailure(ap, fmt.Errorf("get token: %w", okta.ErrInvalidCredentials))
+			c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionOktaAuthenticated)
+			if c == nil || c.Reason != scimv1alpha1.ReasonInvalidCredentials || !strings.Contains(c.Message, tt.want) {
+				t.Fatalf("OktaAuthenticated = %+v, want a message with %q", c, tt.want)
 			}
 		})
 	}
