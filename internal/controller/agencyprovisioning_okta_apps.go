@@ -102,6 +102,7 @@ func (s *OktaSync) reconcileApps(ctx context.Context, sc *oktaScope) error {
 		what string
 		run  func(context.Context, *oktaScope) error
 	}{
+		{"agency", s.checkOneProvisioningPerAgency},
 		{"SAML app", s.reconcileSAMLApp},
 		{"OIDC app", s.reconcileOIDCApp},
 		{"OIDC client secret", s.reconcileClientSecret},
@@ -166,6 +167,40 @@ func (s *OktaSync) ownApp(ctx context.Context, sc *oktaScope, kind, id, label st
 		return nil, s.foreignApp(ctx, sc, label, apps)
 	}
 	return nil, nil
+}
+
+// checkOneProvisioningPerAgency is a specProblem when another AgencyProvisioning, created
+// earlier, provisions the same agency from the same Okta org: a second would make a second pair
+// of Okta apps and a second directory for the same people.
+func (s *OktaSync) checkOneProvisioningPerAgency(ctx context.Context, sc *oktaScope) error {
+	var list scimv1alpha1.AgencyProvisioningList
+	if err := s.Client.List(ctx, &list); err != nil {
+		return fmt.Errorf("list AgencyProvisionings: %w", err)
+	}
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.UID == sc.ap.UID || other.Spec.AgencyID != sc.ap.Spec.AgencyID ||
+			!other.DeletionTimestamp.IsZero() || !createdFirst(other, sc.ap) {
+			continue
+		}
+		u, err := okta.ParseOrgURL(other.Spec.Okta.OrgURL)
+		if err != nil || !strings.EqualFold(u.Host, sc.orgURL.Host) {
+			continue
+		}
+		return &specProblem{fmt.Sprintf("AgencyProvisioning %s/%s, created earlier, already provisions agency %q "+
+			"from Okta org %s: a second would make a second pair of Okta apps and a second directory for the "+
+			"same people; delete this one, or give it another agencyId", other.Namespace, other.Name,
+			sc.ap.Spec.AgencyID, sc.orgURL.Host)}
+	}
+	return nil
+}
+
+// createdFirst orders AgencyProvisionings by creation, then namespace and name.
+func createdFirst(a, b *scimv1alpha1.AgencyProvisioning) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
 }
 
 // foreignApp is the specProblem for apps with the wanted label that are not this

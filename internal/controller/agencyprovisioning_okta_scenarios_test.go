@@ -809,3 +809,26 @@ func TestOkta_ADeletionWaitingOnCredentialsSaysSoInReady(t *testing.T) {
 		return fmt.Errorf("still there (err %w)", err)
 	})
 }
+
+// TestOkta_OneAgencyProvisioningPerAgencyAndOrg: a second AgencyProvisioning for the same
+// agency and org, with other app labels, stops before making any Okta app and names the first.
+func TestOkta_OneAgencyProvisioningPerAgencyAndOrg(t *testing.T) {
+	e := newOktaEnv(t, envOptions{})
+	e.newAP("first", nil)
+	e.waitCondition("first", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	apps, err := e.org.FindApps(t.Context(), "copy SCIM")
+	if err != nil || len(apps) != 0 {
+		t.Fatalf("apps labelled for the copy before it exists: %v, %v", apps, err)
+	}
+
+	e.newAP("copy", func(ap *scimv1alpha1.AgencyProvisioning) {
+		ap.Spec.AgencyID = "first"
+		ap.Spec.Okta.SAMLAppLabel, ap.Spec.Okta.OIDCAppLabel = "copy SCIM", "copy SCIM OAuth"
+	})
+	e.waitCondition("copy", scimv1alpha1.ConditionOktaAppsConfigured, condFalse, scimv1alpha1.ReasonAppsOutOfSync,
+		"agency: AgencyProvisioning "+e.ns+"/first, created earlier, already provisions agency \"first\"")
+	if apps, err := e.org.FindApps(t.Context(), "copy SCIM"); err != nil || len(apps) != 0 {
+		t.Fatalf("the copy made Okta apps: %v, %v", apps, err)
+	}
+	e.waitCondition("first", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+}
