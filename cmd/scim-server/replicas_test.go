@@ -15,10 +15,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
-	"testing"
 )
 
 // postgresURLEnv names the PostgreSQL server the replica tests use (hack/postgres.sh exports
@@ -237,7 +237,8 @@ func TestReplicas_ConcurrentCreatesOfOneIdentifierGiveOne201(t *testing.T) {
 					created++
 				case http.StatusConflict:
 					e, err := decodeError(bodies[i])
-					if err != nil || e.ScimType != "uniqueness" || !regexp.MustCompile(`\b`+tt.field+`\b`).MatchString(e.Detail) {
+					named := err == nil && regexp.MustCompile(`\b`+tt.field+`\b`).MatchString(e.Detail)
+					if !named || e.ScimType != "uniqueness" {
 						t.Errorf("409 %s (%v), want uniqueness naming %s", bodies[i], err, tt.field)
 					}
 				default:
@@ -322,8 +323,9 @@ func TestReplicas_StoreOutageIs503AndRecoversWithoutRestart(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if st, b := call(t, http.MethodPost, bases[i]+"/Users", token, userBody(fmt.Sprintf("after%d@agency.example", i),
-			fmt.Sprintf("after%d@agency.example", i), fmt.Sprintf("00uAFTER%d", i))); st != http.StatusCreated {
+		after := fmt.Sprintf("after%d@agency.example", i)
+		if st, b := call(t, http.MethodPost, bases[i]+"/Users", token, userBody(after, after,
+			fmt.Sprintf("00uAFTER%d", i))); st != http.StatusCreated {
 			t.Errorf("replica %d create after the outage: %d %s", i, st, b)
 		}
 		_, b := call(t, http.MethodGet, in.metrics+scimconfig.ReportPath, "", "")
@@ -435,7 +437,8 @@ func TestReplicas_PagingWhileAnotherReplicaCreates(t *testing.T) {
 				default:
 				}
 				name := fmt.Sprintf("late%d-%d@agency.example", w, i)
-				if st, b := call(t, http.MethodPost, bases[w]+"/Users", token, userBody(name, name, "00u"+name)); st != http.StatusCreated {
+				st, b := call(t, http.MethodPost, bases[w]+"/Users", token, userBody(name, name, "00u"+name))
+				if st != http.StatusCreated {
 					t.Errorf("create during paging: %d %s", st, b)
 					return
 				}
