@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -106,7 +108,7 @@ func (r *AgencyProvisioningReconciler) reconcileDataClaim(
 	var cur corev1.PersistentVolumeClaim
 	err := r.Get(ctx, client.ObjectKeyFromObject(want), &cur)
 	if apierrors.IsNotFound(err) {
-		return r.apply(ctx, want)
+		return r.createDataClaim(ctx, want)
 	}
 	if err != nil {
 		return fmt.Errorf("get PersistentVolumeClaim %q: %w", want.Name, err)
@@ -129,6 +131,35 @@ func (r *AgencyProvisioningReconciler) reconcileDataClaim(
 	if err != nil {
 		return fmt.Errorf("grow PersistentVolumeClaim %q to %s: %w", want.Name, wantSize.String(), err)
 	}
+	return nil
+}
+
+// createDataClaim creates the sqlite volume claim the cache does not hold. The cache holds only
+// claims with the operator's labels, so a claim that lost them (or one an admin made ahead,
+// restoring a backup) exists all the same; its spec is not applied over, since an unbound
+// claim's spec cannot change, but its labels and owner annotation are put back, which returns
+// it to the cache and to the growing above.
+func (r *AgencyProvisioningReconciler) createDataClaim(ctx context.Context, want *corev1.PersistentVolumeClaim) error {
+	err := r.Create(ctx, want.DeepCopy(), client.FieldOwner(FieldOwner))
+	if !apierrors.IsAlreadyExists(err) {
+		if err != nil {
+			return fmt.Errorf("create PersistentVolumeClaim %q: %w", want.Name, err)
+		}
+		return nil
+	}
+	body, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"labels": want.Labels, "annotations": want.Annotations}})
+	if err != nil {
+		return fmt.Errorf("encode the labels of PersistentVolumeClaim %q: %w", want.Name, err)
+	}
+	claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: want.Namespace, Name: want.Name}}
+	err = r.Patch(ctx, claim, client.RawPatch(types.MergePatchType, body), client.FieldOwner(FieldOwner))
+	if err != nil {
+		return fmt.Errorf("label PersistentVolumeClaim %q: %w", want.Name, err)
+	}
+	// Also right after the create, before the cache has the claim: the patch then changes nothing.
+	logf.FromContext(ctx).V(1).Info("Put the operator's labels on the store's volume claim, which the cache "+
+		"did not hold", "claim", want.Name)
 	return nil
 }
 
@@ -237,17 +268,8 @@ func metav1IsControlledBy(obj client.Object, ap *scimv1alpha1.AgencyProvisioning
 	return false
 }
 
-// apply server-side applies obj with the operator's field manager, taking over fields that
-// someone else changed: that is how drift is repaired.
-func (r *AgencyProvisioningReconciler) apply(ctx context.Context, obj client.Object) error {
-	u, err := toApplyObject(obj)
-	if err != nil {
-		return err
-	}
-	return r.applyUnstructured(ctx, u)
-}
-
-// applyUnstructured applies u as apply does; u then holds the API server's answer.
+// applyUnstructured server-side applies u with the operator's field manager, taking over fields
+// that someone else changed (that is how drift is repaired); u then holds the API server's answer.
 func (r *AgencyProvisioningReconciler) applyUnstructured(ctx context.Context, u *unstructured.Unstructured) error {
 	err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
 		client.FieldOwner(FieldOwner), client.ForceOwnership)

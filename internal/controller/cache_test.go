@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 )
 
 // TestCacheByObject_HoldsOnlyTheOperatorsOwnObjects starts the manager's cache as cmd/main.go
@@ -83,4 +86,45 @@ func TestClientOptions_ReadsSecretsPastTheCache(t *testing.T) {
 	g.Expect(got.Data).To(HaveKey("apiToken"))
 	_ = c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "x"}, &corev1.ConfigMap{})
 	g.Expect(cached.kinds).To(Equal([]string{"ConfigMap"}), "kinds read through the cache")
+}
+
+// TestAgencyProvisioning_ClaimWithoutTheOperatorsLabelsIsNotReapplied: the cache holds only
+// claims with the operator's labels, so a claim whose labels someone removed looks absent. It
+// exists all the same: the operator must not apply a whole claim over it (an unbound claim's
+// spec cannot change, so a spec grown meanwhile failed every reconcile), and takes it back.
+func TestAgencyProvisioning_ClaimWithoutTheOperatorsLabelsIsNotReapplied(t *testing.T) {
+	g := NewWithT(t)
+	ap := createAgency(t, newAgency(newNamespace(t), "pd"))
+	key := keyOf(ap, ScimServerName(ap)+"-data")
+	var pvc corev1.PersistentVolumeClaim
+	g.Eventually(getFn(t, &pvc, key), eventually, poll).Should(Succeed())
+
+	// The claim is not bound (envtest has no binder), so a larger size waits for binding.
+	g.Eventually(func() error {
+		cur := &scimv1alpha1.AgencyProvisioning{}
+		if err := k8sClient.Get(t.Context(), client.ObjectKeyFromObject(ap), cur); err != nil {
+			return err
+		}
+		size := resourceQuantity("3Gi")
+		cur.Spec.ScimServer.Storage.SQLite.Size = &size
+		return k8sClient.Update(t.Context(), cur)
+	}, eventually, poll).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		cur := &scimv1alpha1.AgencyProvisioning{}
+		g.Expect(k8sClient.Get(t.Context(), client.ObjectKeyFromObject(ap), cur)).To(Succeed())
+		g.Expect(cur.Status.ObservedGeneration).To(Equal(cur.Generation))
+	}, eventually, poll).Should(Succeed())
+
+	g.Expect(k8sClient.Get(t.Context(), key, &pvc)).To(Succeed())
+	pvc.Labels = nil
+	g.Expect(k8sClient.Update(t.Context(), &pvc)).To(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		var cur corev1.PersistentVolumeClaim
+		g.Expect(k8sClient.Get(t.Context(), key, &cur)).To(Succeed())
+		g.Expect(cur.Labels).To(HaveKeyWithValue(LabelManagedBy, managerName), "labels taken back")
+		g.Expect(cur.Spec.Resources.Requests.Storage().String()).To(Equal("1Gi"))
+	}, eventually, poll).Should(Succeed())
+	g.Consistently(condition(t, ap, scimv1alpha1.ConditionScimServerAvailable), 3*time.Second, poll).
+		ShouldNot(HaveField("Reason", scimv1alpha1.ReasonReconcileFailed))
 }
