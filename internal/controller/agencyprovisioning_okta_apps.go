@@ -170,7 +170,7 @@ func (s *OktaSync) ownApp(ctx context.Context, sc *oktaScope, kind, id, label st
 }
 
 // checkOneProvisioningPerAgency is a specProblem when another AgencyProvisioning, created
-// earlier, provisions the same agency from the same Okta org: a second would make a second pair
+// earlier (createdFirst), provisions the same agency from the same Okta org: a second would make a second pair
 // of Okta apps and a second directory for the same people.
 func (s *OktaSync) checkOneProvisioningPerAgency(ctx context.Context, sc *oktaScope) error {
 	var list scimv1alpha1.AgencyProvisioningList
@@ -195,8 +195,12 @@ func (s *OktaSync) checkOneProvisioningPerAgency(ctx context.Context, sc *oktaSc
 	return nil
 }
 
-// createdFirst orders AgencyProvisionings by creation, then namespace and name.
+// createdFirst orders AgencyProvisionings: one that already has its Okta apps before one that
+// has none, then by creation (whole seconds, so often equal), then namespace and name.
 func createdFirst(a, b *scimv1alpha1.AgencyProvisioning) bool {
+	if hasA, hasB := a.Status.Okta.SAMLAppID != "", b.Status.Okta.SAMLAppID != ""; hasA != hasB {
+		return hasA
+	}
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	}

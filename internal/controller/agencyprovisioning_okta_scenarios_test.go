@@ -832,3 +832,34 @@ func TestOkta_OneAgencyProvisioningPerAgencyAndOrg(t *testing.T) {
 	}
 	e.waitCondition("first", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
 }
+
+func TestCreatedFirst_AnAgencyWithItsAppsComesFirst(t *testing.T) {
+	at := func(sec int64) metav1.Time { return metav1.NewTime(time.Unix(sec, 0)) }
+	ap := func(name string, created metav1.Time, app string) *scimv1alpha1.AgencyProvisioning {
+		a := &scimv1alpha1.AgencyProvisioning{}
+		a.Namespace, a.Name, a.CreationTimestamp = "ns", name, created
+		a.Status.Okta.SAMLAppID = app
+		return a
+	}
+	tests := []struct {
+		name string
+		a, b *scimv1alpha1.AgencyProvisioning
+		want bool
+	}{
+		{name: "the one with apps, created in the same second", a: ap("z", at(5), "0oa1"), b: ap("a", at(5), ""),
+			want: true},
+		{name: "the one with apps, created later", a: ap("b", at(9), "0oa1"), b: ap("a", at(5), ""), want: true},
+		{name: "neither has apps: the earlier", a: ap("b", at(4), ""), b: ap("a", at(5), ""), want: true},
+		{name: "both have apps, same second: by name", a: ap("b", at(5), "0oa1"), b: ap("a", at(5), "0oa2")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := createdFirst(tt.a, tt.b); got != tt.want {
+				t.Fatalf("createdFirst = %v, want %v", got, tt.want)
+			}
+			if tt.want && createdFirst(tt.b, tt.a) {
+				t.Fatal("both come first")
+			}
+		})
+	}
+}
