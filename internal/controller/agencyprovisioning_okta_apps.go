@@ -237,6 +237,12 @@ func (s *OktaSync) foreignApp(ctx context.Context, sc *oktaScope, label string, 
 				"%s/%s (uid %s), which no longer exists; the operator does not adopt it: delete that app in Okta "+
 				"or choose another label in spec.okta", label, a.ID, ns, name, uid)}
 		}
+		// The cache cannot tell: a namespace outside --watch-namespaces, as with another installation
+		// of the operator on the same org. That agency may well use the app.
+		return &specProblem{fmt.Sprintf("the Okta app labelled %q (id %s) was created for AgencyProvisioning "+
+			"%s/%s (uid %s), which this operator cannot look up (outside its watched namespaces?); if it still "+
+			"exists it uses that app: give this one other labels (spec.okta.samlAppLabel, spec.okta.oidcAppLabel), "+
+			"and do not delete that app unless that AgencyProvisioning is gone", label, a.ID, ns, name, uid)}
 	}
 	return &specProblem{fmt.Sprintf("an Okta app labelled %q (id %s) exists that this operator did not create; "+
 		"choose another label in spec.okta or remove that app in Okta", label, apps[0].ID)}

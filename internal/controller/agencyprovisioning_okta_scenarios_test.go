@@ -722,6 +722,25 @@ func TestOkta_AnAppOfAnotherAgencyIsNamedWithItsOwner(t *testing.T) {
 		"which no longer exists")
 }
 
+// TestOkta_AnAppOfAnAgencyOutsideTheWatchedNamespacesIsNotCalledForeign: with the cache narrowed
+// to some namespaces (--watch-namespaces), an app made for an AgencyProvisioning elsewhere (by
+// another installation of the operator) cannot be looked up; it is named with its owner, and the
+// admin is told not to delete it, as it may be in use.
+func TestOkta_AnAppOfAnAgencyOutsideTheWatchedNamespacesIsNotCalledForeign(t *testing.T) {
+	e := newOktaEnv(t, envOptions{ownNamespaceOnly: true})
+	if _, err := e.org.CreateSAMLApp(t.Context(), okta.SAMLAppSpec{Label: "elsewhere SCIM",
+		Owner: "team-b/elsewhere/0d7c1e0a-0000-4000-8000-000000000000"}); err != nil {
+		t.Fatal(err)
+	}
+	e.newAP("here", func(ap *scimv1alpha1.AgencyProvisioning) { ap.Spec.Okta.SAMLAppLabel = "elsewhere SCIM" })
+	ap := e.waitCondition("here", scimv1alpha1.ConditionOktaAppsConfigured, condFalse,
+		scimv1alpha1.ReasonAppsOutOfSync, `"elsewhere SCIM"`, "AgencyProvisioning team-b/elsewhere",
+		"do not delete that app")
+	if msg := conditionMessage(ap, scimv1alpha1.ConditionOktaAppsConfigured); strings.Contains(msg, "remove that app") {
+		t.Fatalf("an app that may be in use is called removable: %s", msg)
+	}
+}
+
 func TestParseOwnerMark(t *testing.T) {
 	tests := []struct {
 		mark, ns, name, uid string

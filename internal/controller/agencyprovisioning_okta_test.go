@@ -115,6 +115,8 @@ type envOptions struct {
 	reportPoll  time.Duration
 	// realReports reads the SCIM servers' reports over HTTP from the report-url annotation.
 	realReports bool
+	// ownNamespaceOnly narrows the cache to the test's namespace, as --watch-namespaces does.
+	ownNamespaceOnly bool
 }
 
 // startSim starts an Okta simulator for org "testorg" on 127.0.0.1, stopped when the test ends,
@@ -164,12 +166,16 @@ func (e *oktaEnv) startManager(o envOptions) {
 	selector := labels.SelectorFromSet(labels.Set{oktaSuiteLabel: e.label})
 	cfg := rest.CopyConfig(restConfig)
 	cfg.QPS, cfg.Burst = 200, 400 // 50 agencies' workloads and statuses, without client-side throttling
+	cacheOpts := cache.Options{ByObject: agencyCache(selector)}
+	if o.ownNamespaceOnly {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{e.ns: {}}
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 testScheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-		Cache:                  cache.Options{ByObject: agencyCache(selector)},
+		Cache:                  cacheOpts,
 		Client:                 ClientOptions(),
 	})
 	if err != nil {
