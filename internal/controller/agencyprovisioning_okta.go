@@ -123,7 +123,7 @@ func (s *OktaSync) Reconcile(ctx context.Context, ap *scimv1alpha1.AgencyProvisi
 
 	// Between resyncs, with nothing changed, only the SCIM server's report is read: no Okta call.
 	credentials, known := s.credentialsVersion(ctx, ap)
-	if !s.fullSyncDue(ap) && (!known || credentials == ap.Status.Okta.CredentialsVersion) {
+	if !s.fullSyncDue(ap) && !credentialsChanged(ap, credentials, known) {
 		return s.reconcileReport(ap, report), nil
 	}
 	// When an Okta step fails, what the report says still counts (step 7 is not reached).
@@ -219,6 +219,15 @@ func (s *OktaSync) credentialsVersion(ctx context.Context, ap *scimv1alpha1.Agen
 		logf.FromContext(ctx).V(1).Info("Reading the credentials Secret's metadata failed", "error", err.Error())
 		return "", false
 	}
+}
+
+// credentialsChanged says whether the credentials Secret is known to have changed since the
+// last full sync. A status without a version has nothing to compare with: it was synced before
+// status kept the version, or an older CRD (Helm does not upgrade CRDs) drops the field at every
+// status patch, which would otherwise make every report poll a full Okta sync.
+func credentialsChanged(ap *scimv1alpha1.AgencyProvisioning, version string, known bool) bool {
+	last := ap.Status.Okta.CredentialsVersion
+	return known && last != "" && version != last
 }
 
 // newScope reads the credentials Secret and builds the Okta client. A nil scope means stop:

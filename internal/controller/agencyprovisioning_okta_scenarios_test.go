@@ -19,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -880,5 +881,35 @@ func TestCreatedFirst_AnAgencyWithItsAppsComesFirst(t *testing.T) {
 				t.Fatal("both come first")
 			}
 		})
+	}
+}
+
+// TestOkta_NoCredentialsVersionInStatusStartsNoFullSyncAtEachPoll: status.okta.credentialsVersion
+// can be missing though the agency is synced: an operator upgraded before its CRD (Helm never
+// upgrades CRDs) has the API server drop the field at every status patch. That is no credentials
+// change: report polls must not each become a full Okta sync.
+func TestOkta_NoCredentialsVersionInStatusStartsNoFullSyncAtEachPoll(t *testing.T) {
+	e := newOktaEnv(t, envOptions{resync: time.Hour})
+	ctx := t.Context()
+	e.newAP("pd", nil)
+	e.waitCondition("pd", scimv1alpha1.ConditionOktaAppsConfigured, condTrue, scimv1alpha1.ReasonSucceeded)
+	waitFor(t, 10*time.Second, func() error {
+		if v := e.get("pd").Status.Okta.CredentialsVersion; v == "" {
+			return errors.New("no credentialsVersion yet")
+		}
+		return nil
+	})
+
+	// Drop the field as an older CRD's schema would, through several report polls (200ms).
+	checks := e.calls.checks.Load()
+	drop := client.RawPatch(types.MergePatchType, []byte(`{"status":{"okta":{"credentialsVersion":null}}}`))
+	for range 15 {
+		if err := k8sClient.Status().Patch(ctx, e.get("pd"), drop); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := e.calls.checks.Load() - checks; n > 0 {
+		t.Fatalf("%d full Okta syncs for a status without credentialsVersion, want none", n)
 	}
 }
