@@ -128,3 +128,26 @@ func TestAgencyProvisioning_ClaimWithoutTheOperatorsLabelsIsNotReapplied(t *test
 	g.Consistently(condition(t, ap, scimv1alpha1.ConditionScimServerAvailable), 3*time.Second, poll).
 		ShouldNot(HaveField("Reason", scimv1alpha1.ReasonReconcileFailed))
 }
+
+// TestAgencyProvisioning_ObjectsStrippedOfTheOperatorsLabelsAreRepaired: an object that loses
+// the operator's labels leaves the label-narrowed cache, which the controller sees as a delete;
+// the next apply is not left out (appliedObjects) and puts the labels and the spec back.
+func TestAgencyProvisioning_ObjectsStrippedOfTheOperatorsLabelsAreRepaired(t *testing.T) {
+	g := NewWithT(t)
+	ap := createAgency(t, newAgency(newNamespace(t), "pd"))
+	key := keyOf(ap, ScimServerName(ap))
+	var svc corev1.Service
+	g.Eventually(getFn(t, &svc, key), eventually, poll).Should(Succeed())
+	want := svc.Spec.Selector[LabelInstance]
+
+	svc.Labels = nil
+	svc.Spec.Selector[LabelInstance] = "someone-else"
+	g.Expect(k8sClient.Update(t.Context(), &svc)).To(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		var cur corev1.Service
+		g.Expect(k8sClient.Get(t.Context(), key, &cur)).To(Succeed())
+		g.Expect(cur.Labels).To(HaveKeyWithValue(LabelManagedBy, managerName))
+		g.Expect(cur.Spec.Selector).To(HaveKeyWithValue(LabelInstance, want))
+	}, eventually, poll).Should(Succeed())
+}
