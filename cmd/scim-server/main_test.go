@@ -168,20 +168,29 @@ func (in *instance) waitReady(t *testing.T) {
 	t.Fatalf("scim-server did not become ready: %s", in.stderr)
 }
 
-func call(t *testing.T, method, url, token, body string) (int, []byte) {
-	t.Helper()
+// scimRequest is a SCIM request with a JSON body (none when body is "") and the bearer token.
+func scimRequest(ctx context.Context, method, url, token, body string) (*http.Request, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(context.Background(), method, url, rd)
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("Content-Type", "application/scim+json")
+	return req, nil
+}
+
+func call(t *testing.T, method, url, token, body string) (int, []byte) {
+	t.Helper()
+	req, err := scimRequest(context.Background(), method, url, token, body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)

@@ -221,33 +221,9 @@ func TestReplicas_ConcurrentCreatesOfOneIdentifierGiveOne201(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			statuses := make([]int, senders)
-			bodies := make([][]byte, senders)
-			var wg sync.WaitGroup
-			for i := range senders {
-				wg.Go(func() {
-					statuses[i], bodies[i] = call(t, http.MethodPost, bases[i%len(bases)]+"/Users", token, tt.body(i))
-				})
-			}
-			wg.Wait()
-			created := 0
-			for i, st := range statuses {
-				switch st {
-				case http.StatusCreated:
-					created++
-				case http.StatusConflict:
-					e, err := decodeError(bodies[i])
-					named := err == nil && regexp.MustCompile(`\b`+tt.field+`\b`).MatchString(e.Detail)
-					if !named || e.ScimType != "uniqueness" {
-						t.Errorf("409 %s (%v), want uniqueness naming %s", bodies[i], err, tt.field)
-					}
-				default:
-					t.Errorf("create %d answered %d %s", i, st, bodies[i])
-				}
-			}
-			if created != 1 {
-				t.Errorf("%d creates answered 201, want 1", created)
-			}
+			oneWins(t, senders, http.StatusCreated, tt.field, func(i int) (int, []byte) {
+				return call(t, http.MethodPost, bases[i%len(bases)]+"/Users", token, tt.body(i))
+			})
 		})
 	}
 }
@@ -542,14 +518,12 @@ func TestReplicas_AcknowledgedWritesSurviveKill9OfAReplica(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				name := fmt.Sprintf("k%d-%d@agency.example", w, i)
-				req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, bases[0]+"/Users",
-					strings.NewReader(userBody(name, name, "00u"+name)))
+				req, err := scimRequest(t.Context(), http.MethodPost, bases[0]+"/Users", token,
+					userBody(name, name, "00u"+name))
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/scim+json")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					return // the replica is gone
@@ -657,14 +631,12 @@ func TestReplicas_AFrozenReplicaHoldsOthersWritesOnce(t *testing.T) {
 				default:
 				}
 				name := fmt.Sprintf("frozen%d-%d@agency.example", w, i)
-				req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, bases[0]+"/Users",
-					strings.NewReader(userBody(name, name, "00u"+name)))
+				req, err := scimRequest(t.Context(), http.MethodPost, bases[0]+"/Users", token,
+					userBody(name, name, "00u"+name))
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/scim+json")
 				if resp, err := client.Do(req); err == nil {
 					_ = resp.Body.Close()
 				}
@@ -738,30 +710,38 @@ func TestReplicas_ConcurrentRenamesToOneNameGiveOne200(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			statuses := make([]int, senders)
-			bodies := make([][]byte, senders)
-			var wg sync.WaitGroup
-			for i := range senders {
-				wg.Go(func() { statuses[i], bodies[i] = tt.send(i) })
-			}
-			wg.Wait()
-			won := 0
-			for i, st := range statuses {
-				switch st {
-				case tt.success:
-					won++
-				case http.StatusConflict:
-					e, err := decodeError(bodies[i])
-					if err != nil || e.ScimType != "uniqueness" || !strings.Contains(e.Detail, tt.field) {
-						t.Errorf("409 %s (%v), want uniqueness naming %s", bodies[i], err, tt.field)
-					}
-				default:
-					t.Errorf("request %d answered %d %s", i, st, bodies[i])
-				}
-			}
-			if won != 1 {
-				t.Errorf("%d requests answered %d, want 1", won, tt.success)
-			}
+			oneWins(t, senders, tt.success, tt.field, tt.send)
 		})
+	}
+}
+
+// oneWins sends n requests at once (send(i) for i in 0..n-1): exactly one must answer success,
+// every other one 409 uniqueness naming field.
+func oneWins(t *testing.T, n, success int, field string, send func(i int) (int, []byte)) {
+	t.Helper()
+	statuses := make([]int, n)
+	bodies := make([][]byte, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { statuses[i], bodies[i] = send(i) })
+	}
+	wg.Wait()
+	won := 0
+	for i, st := range statuses {
+		switch st {
+		case success:
+			won++
+		case http.StatusConflict:
+			e, err := decodeError(bodies[i])
+			named := err == nil && regexp.MustCompile(`\b`+field+`\b`).MatchString(e.Detail)
+			if !named || e.ScimType != "uniqueness" {
+				t.Errorf("409 %s (%v), want uniqueness naming %s", bodies[i], err, field)
+			}
+		default:
+			t.Errorf("request %d answered %d %s", i, st, bodies[i])
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d requests answered %d, want 1", won, success)
 	}
 }
