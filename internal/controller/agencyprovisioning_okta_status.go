@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -220,7 +221,18 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	// keeps the old values.
 	changed := manualStepChanges(enteredInOkta(ap), manualStep(ap))
 	if changed != "" && provisioningConnected(ap) {
-		requireManualStep(ap)
+		setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
+			scimv1alpha1.ReasonManualStepRequired, "A value entered in Okta changed in the spec")
+	}
+	if entered := ap.Status.ConnectedManualStep; entered != nil && !provisioningConnected(ap) &&
+		equality.Semantic.DeepEqual(*entered, *manualStep(ap)) {
+		// A spec change undone: Okta holds the values it connected with, which are the spec's
+		// again (a replaced app clears ConnectedManualStep, see requireManualStep).
+		ap.Status.ManualStep = manualStep(ap)
+		setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionTrue,
+			scimv1alpha1.ReasonSucceeded, "The spec again gives the values Okta connected with "+
+				"(status.connectedManualStep); Okta needs no change")
+		return
 	}
 	if repErr == nil && clientID != "" && rep.LastAuthenticated != nil && rep.LastAuthenticated.ClientID == clientID &&
 		!beforeDisconnect(ap, rep.LastAuthenticated.Time) {
@@ -242,6 +254,16 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 	ap.Status.ManualStep = step
 	// The notes come before the step's long list of values, so that an Event, which keeps the
 	// first 1024 bytes, shows them.
+	msg := strings.Join(append(manualStepNotes(ap, rep, repErr, changed), manualStepMessage(step)), " ")
+	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
+		scimv1alpha1.ReasonManualStepRequired, msg)
+}
+
+// manualStepNotes are what ManualStepRequired says before the values to enter: an address Okta
+// cannot reach, values changed since Okta connected, and what the report says of the last
+// request.
+func manualStepNotes(ap *scimv1alpha1.AgencyProvisioning, rep *scimconfig.Report, repErr error,
+	changed string) []string {
 	var notes []string
 	if srv := ap.Spec.ScimServer; srv.Ingress == nil && srv.ExternalURL == "" {
 		notes = append(notes, "First give the SCIM server an address Okta can reach: set "+
@@ -252,6 +274,7 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 		notes = append(notes, fmt.Sprintf("Changed in the spec since Okta connected: %s; change it in Okta too.",
 			changed))
 	}
+	clientID := ap.Status.Okta.OIDCClientID
 	switch {
 	case repErr != nil:
 		notes = append(notes, fmt.Sprintf("The SCIM server's report could not be read: %v.", repErr))
@@ -259,9 +282,7 @@ func setProvisioningConnected(ap *scimv1alpha1.AgencyProvisioning, rep *scimconf
 		notes = append(notes, fmt.Sprintf("The last accepted request came from client %s, not %s.",
 			rep.LastAuthenticated.ClientID, clientID))
 	}
-	msg := strings.Join(append(notes, manualStepMessage(step)), " ")
-	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
-		scimv1alpha1.ReasonManualStepRequired, msg)
+	return notes
 }
 
 // enteredInOkta is the manual step Okta last connected with; nil while it never has. An agency
@@ -287,6 +308,8 @@ func beforeDisconnect(ap *scimv1alpha1.AgencyProvisioning, t time.Time) bool {
 // the manual step was done on; from then on only requests after this moment count as connected.
 // The step that reads the report fills in the message with the values to enter.
 func requireManualStep(ap *scimv1alpha1.AgencyProvisioning) {
+	// What Okta was connected with belongs to the old app.
+	ap.Status.ConnectedManualStep = nil
 	setCondition(ap, scimv1alpha1.ConditionProvisioningConnected, metav1.ConditionFalse,
 		scimv1alpha1.ReasonManualStepRequired, "An Okta app was replaced; the manual step must be done again")
 }

@@ -197,8 +197,18 @@ func TestProvisioningConnected_ASpecChangeIsNamedUntilOktaConnectsAgain(t *testi
 		}
 	}
 
-	setProvisioningConnected(ap, accepted(time.Now().Add(time.Second)), nil)
+	// Undone before anyone touched Okta: Okta holds the values the spec gives again.
+	ap.Status.ScimEndpoint = "https://scim.pd.gov/api/v2/agencies/examplepd/scim"
+	setProvisioningConnected(ap, accepted(connectedAt), nil)
 	c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+	if c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "again gives the values Okta connected with") {
+		t.Fatalf("after the change was undone: %s %q", c.Status, c.Message)
+	}
+
+	ap.Status.ScimEndpoint = "https://scim2.pd.gov/api/v2/agencies/examplepd/scim"
+	setProvisioningConnected(ap, accepted(connectedAt), nil)
+	setProvisioningConnected(ap, accepted(time.Now().Add(time.Second)), nil)
+	c = meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
 	if c.Status != metav1.ConditionTrue || ap.Status.ConnectedManualStep.ScimConnectorBaseURL !=
 		"https://scim2.pd.gov/api/v2/agencies/examplepd/scim" {
 		t.Fatalf("after Okta called with the new values: %s %q, connectedManualStep %+v", c.Status, c.Message,
@@ -449,5 +459,28 @@ func TestOktaFailure_RejectedCredentialsNameWhatToCheckForTheMode(t *testing.T) 
 				t.Fatalf("OktaAuthenticated = %+v, want a message with %q", c, tt.want)
 			}
 		})
+	}
+}
+
+// TestProvisioningConnected_AReplacedAppWaitsForOktaEvenWithTheSameValues: an app the operator
+// had to make again has no provisioning settings in Okta, however alike its values look, so
+// only a request after the replacement connects it.
+func TestProvisioningConnected_AReplacedAppWaitsForOktaEvenWithTheSameValues(t *testing.T) {
+	ap := testAP()
+	connectedAt := time.Now().Add(-time.Hour)
+	rep := &scimconfig.Report{LastAuthenticated: &scimconfig.AuthenticatedRequest{
+		ClientID: "0oaclient", Method: "GET", Path: "/Users", Status: 200, Time: connectedAt}}
+	setProvisioningConnected(ap, rep, nil)
+	if !provisioningConnected(ap) {
+		t.Fatal("not connected after Okta's request")
+	}
+	requireManualStep(ap)
+	if ap.Status.ConnectedManualStep != nil {
+		t.Fatalf("connectedManualStep kept for a replaced app: %+v", ap.Status.ConnectedManualStep)
+	}
+	setProvisioningConnected(ap, rep, nil)
+	c := meta.FindStatusCondition(ap.Status.Conditions, scimv1alpha1.ConditionProvisioningConnected)
+	if c.Status != metav1.ConditionFalse || c.Reason != scimv1alpha1.ReasonManualStepRequired {
+		t.Fatalf("after the app was replaced: %s %s %q", c.Status, c.Reason, c.Message)
 	}
 }
