@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -251,24 +250,8 @@ func TestList_UsersCarryGroupsOnlyWhenAsked(t *testing.T) {
 // twice and skips another. PostgreSQL handed out positions (seq) before the wait, so the later
 // create committed first. SQLite runs one write at a time.
 func TestList_UsersBecomeVisibleInCreationOrderOnPostgres(t *testing.T) {
-	if os.Getenv(PostgresURLEnv) == "" {
-		t.Skipf("%s is not set", PostgresURLEnv)
-	}
 	// Three replicas of one directory: one process runs its write transactions one at a time.
-	dbURL, drop, err := createPostgresDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
-	var replicas [3]*sqlStore
-	for i := range replicas {
-		rs, err := Open(context.Background(), dbURL, agencyRules(), quiet(nil)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = rs.Close() }()
-		replicas[i] = rs.(*sqlStore)
-	}
+	replicas := postgresReplicas(t, 3)
 	st, retrier, later := replicas[0], replicas[1], replicas[2]
 	mustCreateUser(t, st, oktaUser(1))
 	errRollback := errors.New("roll back")

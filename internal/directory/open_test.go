@@ -276,24 +276,8 @@ func TestOpen_AFailedMigrationIsAMigrationError(t *testing.T) {
 // orders deadlock, and PostgreSQL rolls one back. That write is ErrConcurrentWrite (the SCIM
 // server answers 503 and the client sends it again), not a store failure.
 func TestWrites_ADeadlockIsAConcurrentWrite(t *testing.T) {
-	if os.Getenv(PostgresURLEnv) == "" {
-		t.Skipf("%s is not set", PostgresURLEnv)
-	}
-	dbURL, drop, err := createPostgresDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
 	// Two replicas: one process runs its write transactions one at a time.
-	var replicas [2]*sqlStore
-	for i := range replicas {
-		st, err := Open(t.Context(), dbURL, agencyRules(), quiet(nil)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = st.Close() }()
-		replicas[i] = st.(*sqlStore)
-	}
+	replicas := postgresReplicas(t, 2)
 
 	var held sync.WaitGroup
 	held.Add(2)

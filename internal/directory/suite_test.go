@@ -198,3 +198,28 @@ func userNames(users []User) string {
 	}
 	return strings.Join(names, ",")
 }
+
+// postgresReplicas opens n stores on one new PostgreSQL database, as n SCIM server replicas
+// would; they are closed and the database dropped when the test ends. Skips without
+// PostgresURLEnv.
+func postgresReplicas(t *testing.T, n int) []*sqlStore {
+	t.Helper()
+	if os.Getenv(PostgresURLEnv) == "" {
+		t.Skipf("%s is not set", PostgresURLEnv)
+	}
+	dbURL, drop, err := createPostgresDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	replicas := make([]*sqlStore, n)
+	for i := range replicas {
+		st, err := Open(context.Background(), dbURL, agencyRules(), quiet(nil)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		replicas[i] = st.(*sqlStore)
+	}
+	return replicas
+}
