@@ -165,9 +165,12 @@ func TestOkta_MissingCredentialsStillHoldTheOktaFinalizer(t *testing.T) {
 	if err := k8sClient.Delete(ctx, creds); err != nil {
 		t.Fatal(err)
 	}
-	// A full sync shows the operator has seen the Secret go (its cache may lag the delete).
+	// A full sync shows the operator has seen the Secret go (its cache may lag the delete). A
+	// patch, not an update: the Secret's deletion alone starts a sync whose status write makes
+	// the copy in hand stale.
+	patch := client.MergeFrom(ap.DeepCopy())
 	ap.Annotations = map[string]string{AnnotationSyncRequest: "secret-gone"}
-	if err := k8sClient.Update(ctx, ap); err != nil {
+	if err := k8sClient.Patch(ctx, ap, patch); err != nil {
 		t.Fatal(err)
 	}
 	ap = e.waitCondition("held", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
@@ -272,8 +275,9 @@ func TestOkta_ChangedManualStepValuesAfterConnectingAreReported(t *testing.T) {
 			e.waitPolls(3)
 
 			ap := e.get(name)
+			patch := client.MergeFrom(ap.DeepCopy())
 			tt.mutate(ap)
-			if err := k8sClient.Update(ctx, ap); err != nil {
+			if err := k8sClient.Patch(ctx, ap, patch); err != nil {
 				t.Fatal(err)
 			}
 			// Okta keeps what the admin entered: it must be changed there by hand.

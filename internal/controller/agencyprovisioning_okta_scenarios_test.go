@@ -391,8 +391,9 @@ func TestOkta_FailureModesFlipTheRightConditionAndRecover(t *testing.T) {
 		e.waitCondition("unreachable", scimv1alpha1.ConditionOktaAuthenticated, condFalse,
 			scimv1alpha1.ReasonOrgUnreachable, dead)
 		ap := e.get("unreachable")
+		patch := client.MergeFrom(ap.DeepCopy())
 		ap.Spec.Okta.OrgURL = e.sim.URL()
-		if err := k8sClient.Update(ctx, ap); err != nil {
+		if err := k8sClient.Patch(ctx, ap, patch); err != nil {
 			t.Fatal(err)
 		}
 		e.waitCondition("unreachable", scimv1alpha1.ConditionOktaAppsConfigured, condTrue,
