@@ -124,6 +124,7 @@ func (r *AgencyProvisioningReconciler) Reconcile(
 			r.announced.forget(req.NamespacedName)
 			r.applied.forget(req.NamespacedName)
 			forgetConditions(kindAgencyProvisioning, req.NamespacedName)
+			refusalsRecorded.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

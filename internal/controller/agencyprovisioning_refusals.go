@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	scimv1alpha1 "github.com/provisioning-dev/scim-operator/api/v1alpha1"
 	"github.com/provisioning-dev/scim-operator/internal/scimconfig"
@@ -19,14 +20,20 @@ import (
 // missing badge id, a duplicate userName): the roster entry must be fixed in Okta.
 const ReasonProvisioningRefused = "ProvisioningRefused"
 
-// refusalsSeen remembers, per AgencyProvisioning (by UID), the time of the newest refusal
-// already recorded as an Event, so each refusal is recorded once (again after an operator
-// restart). It is shared by every OktaSync of the process; UIDs do not collide.
+// refusalsSeen remembers, per AgencyProvisioning, the time of the newest refusal already
+// recorded as an Event, so each refusal is recorded once (again after an operator restart). It
+// is shared by every OktaSync of the process; an AgencyProvisioning made again under the same
+// name (a new UID) starts afresh, and a deleted one is forgotten.
 var refusalsRecorded refusalsSeen
 
 type refusalsSeen struct {
 	mu     sync.Mutex
-	latest map[string]time.Time
+	latest map[types.NamespacedName]refusalMark
+}
+
+type refusalMark struct {
+	uid types.UID
+	at  time.Time
 }
 
 // newRefusals returns the report's refusals newer than the last ones recorded for ap, and
@@ -35,20 +42,32 @@ func (r *refusalsSeen) newRefusals(ap *scimv1alpha1.AgencyProvisioning, rep *sci
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.latest == nil {
-		r.latest = map[string]time.Time{}
+		r.latest = map[types.NamespacedName]refusalMark{}
 	}
-	key := string(ap.UID)
-	since := r.latest[key]
+	key := types.NamespacedName{Namespace: ap.Namespace, Name: ap.Name}
+	mark := r.latest[key]
+	if mark.uid != ap.UID {
+		mark = refusalMark{uid: ap.UID}
+	}
+	since := mark.at
 	var out []scimconfig.Refusal
 	for _, ref := range rep.Refusals {
 		if ref.Time.After(since) {
 			out = append(out, ref)
-			if ref.Time.After(r.latest[key]) {
-				r.latest[key] = ref.Time
+			if ref.Time.After(mark.at) {
+				mark.at = ref.Time
 			}
 		}
 	}
+	r.latest[key] = mark
 	return out
+}
+
+// forget drops what was remembered of an AgencyProvisioning that is gone.
+func (r *refusalsSeen) forget(key types.NamespacedName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.latest, key)
 }
 
 // RefusalEventReader reads the SCIM server's report through Reader and records a Warning

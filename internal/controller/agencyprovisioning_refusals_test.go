@@ -74,3 +74,26 @@ type fixedReports struct{ rep *scimconfig.Report }
 func (f *fixedReports) ReadReport(context.Context, *scimv1alpha1.AgencyProvisioning) (*scimconfig.Report, error) {
 	return f.rep, nil
 }
+
+func TestRefusalsSeen_OncePerRefusalPerAgencyAndForgottenWithIt(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	rep := &scimconfig.Report{Refusals: []scimconfig.Refusal{{Time: t0}, {Time: t0.Add(time.Second)}}}
+	ap := testAP()
+	ap.UID = "uid-1"
+	var r refusalsSeen
+	if got := r.newRefusals(ap, rep); len(got) != 2 {
+		t.Fatalf("first read: %d refusals, want 2", len(got))
+	}
+	if got := r.newRefusals(ap, rep); len(got) != 0 {
+		t.Fatalf("second read of the same report: %d refusals, want 0", len(got))
+	}
+	again := ap.DeepCopy()
+	again.UID = "uid-2"
+	if got := r.newRefusals(again, rep); len(got) != 2 {
+		t.Fatalf("an agency made again under the same name: %d refusals, want 2", len(got))
+	}
+	r.forget(types.NamespacedName{Namespace: ap.Namespace, Name: ap.Name})
+	if len(r.latest) != 0 {
+		t.Fatalf("remembered after forget: %v", r.latest)
+	}
+}
