@@ -404,22 +404,22 @@ func TestReplicas_PagingWhileAnotherReplicaCreates(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var created atomic.Int64
+	const maxCreates = 400 // per creating replica
 	for w := 1; w <= 2; w++ {
 		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
+			untilClosed(stop, func(i int) bool {
+				if i == maxCreates {
+					return false // so that the paging catches up and ends
 				}
 				name := fmt.Sprintf("late%d-%d@agency.example", w, i)
 				st, b := call(t, http.MethodPost, bases[w]+"/Users", token, userBody(name, name, "00u"+name))
 				if st != http.StatusCreated {
 					t.Errorf("create during paging: %d %s", st, b)
-					return
+					return false
 				}
 				created.Add(1)
-			}
+				return true
+			})
 		})
 	}
 	seen := map[string]int{}
@@ -624,23 +624,19 @@ func TestReplicas_AFrozenReplicaHoldsOthersWritesOnce(t *testing.T) {
 	client := &http.Client{Timeout: 40 * time.Second}
 	for w := range 8 {
 		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			untilClosed(stop, func(i int) bool {
 				name := fmt.Sprintf("frozen%d-%d@agency.example", w, i)
 				req, err := scimRequest(t.Context(), http.MethodPost, bases[0]+"/Users", token,
 					userBody(name, name, "00u"+name))
 				if err != nil {
 					t.Error(err)
-					return
+					return false
 				}
 				if resp, err := client.Do(req); err == nil {
 					_ = resp.Body.Close()
 				}
-			}
+				return true
+			})
 		})
 	}
 	time.Sleep(500 * time.Millisecond)
@@ -743,5 +739,19 @@ func oneWins(t *testing.T, n, success int, field string, send func(i int) (int, 
 	}
 	if won != 1 {
 		t.Errorf("%d requests answered %d, want 1", won, success)
+	}
+}
+
+// untilClosed calls step(0), step(1), ... until stop is closed or a step returns false.
+func untilClosed(stop <-chan struct{}, step func(i int) bool) {
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		if !step(i) {
+			return
+		}
 	}
 }

@@ -200,11 +200,7 @@ func TestOpen_PostgresEndsTransactionsLeftIdleByAVanishedReplica(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dbURL, drop, err := createPostgresDB()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer drop()
+			dbURL := postgresDatabase(t)
 			if !strings.Contains(dbURL, "?") {
 				dbURL += "?sslmode=disable"
 			}
@@ -235,17 +231,7 @@ func TestOpen_AFailedMigrationIsAMigrationError(t *testing.T) {
 		{name: "sqlite", driver: "sqlite", url: func(t *testing.T) string {
 			return "sqlite://" + filepath.Join(t.TempDir(), "scim.db")
 		}},
-		{name: "postgres", driver: "pgx", url: func(t *testing.T) string {
-			if os.Getenv(PostgresURLEnv) == "" {
-				t.Skipf("%s is not set", PostgresURLEnv)
-			}
-			dbURL, drop, err := createPostgresDB()
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(drop)
-			return dbURL
-		}},
+		{name: "postgres", driver: "pgx", url: postgresDatabase},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -199,10 +199,9 @@ func userNames(users []User) string {
 	return strings.Join(names, ",")
 }
 
-// postgresReplicas opens n stores on one new PostgreSQL database, as n SCIM server replicas
-// would; they are closed and the database dropped when the test ends. Skips without
-// PostgresURLEnv.
-func postgresReplicas(t *testing.T, n int) []*sqlStore {
+// postgresDatabase creates a database of its own for the test, dropped when it ends, and
+// returns its URL; it skips the test without PostgresURLEnv.
+func postgresDatabase(t *testing.T) string {
 	t.Helper()
 	if os.Getenv(PostgresURLEnv) == "" {
 		t.Skipf("%s is not set", PostgresURLEnv)
@@ -212,6 +211,15 @@ func postgresReplicas(t *testing.T, n int) []*sqlStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(drop)
+	return dbURL
+}
+
+// postgresReplicas opens n stores on one new PostgreSQL database, as n SCIM server replicas
+// would; they are closed and the database dropped when the test ends. Skips without
+// PostgresURLEnv.
+func postgresReplicas(t *testing.T, n int) []*sqlStore {
+	t.Helper()
+	dbURL := postgresDatabase(t)
 	replicas := make([]*sqlStore, n)
 	for i := range replicas {
 		st, err := Open(context.Background(), dbURL, agencyRules(), quiet(nil)...)
